@@ -1,0 +1,32 @@
+// Bundles the CLI, the language server and the VS Code client into one file each (dist/).
+import { build } from 'esbuild';
+import { existsSync, chmodSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node18',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+};
+
+const entries = [
+  { in: 'server/src/cli.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
+  { in: 'server/src/server.ts', out: 'dist/server.js', banner: '#!/usr/bin/env node' },
+  { in: 'client/src/extension.ts', out: 'dist/extension.js', external: ['vscode'] },
+];
+
+for (const e of entries) {
+  if (!existsSync(e.in)) continue;
+  await build({
+    ...common,
+    entryPoints: [e.in],
+    outfile: e.out,
+    external: e.external ?? [],
+    banner: e.banner ? { js: e.banner } : undefined,
+  });
+  if (e.banner) chmodSync(e.out, 0o755);
+}

@@ -1,0 +1,38 @@
+// The analysis of one policy: compile, find anomalies, and keep what hovers and queries need.
+import type { Chain, Entry, Policy } from '../model/policy';
+import type { Finding } from '../model/finding';
+import { compilePolicy, Compiled } from './compile';
+import { AnomalyOptions, ChainFacts, findAnomalies } from './anomalies';
+import { chainResolver } from './evaluate';
+import type { Resolve } from './reach';
+
+export interface Analysis {
+  policy: Policy;
+  compiled: Compiled;
+  resolve: Resolve;
+  findings: Finding[];
+  facts: Map<Chain, ChainFacts>;
+}
+
+export function analyzePolicy(policy: Policy, opts: AnomalyOptions = {}): Analysis {
+  const compiled = compilePolicy(policy);
+  const resolve = chainResolver(policy);
+  const { findings, facts } = findAnomalies(policy, compiled, resolve, opts);
+  return { policy, compiled, resolve, findings, facts };
+}
+
+/** The entry a user means by a chain name (any case), or the policy's default. */
+export function pickEntry(policy: Policy, name?: string): Entry | undefined {
+  const wanted = name ?? policy.defaultEntry;
+  if (!wanted) return policy.entries[0];
+  return policy.entries.find((e) => e.name === wanted) ?? policy.entries.find((e) => e.name.toLowerCase() === wanted.toLowerCase());
+}
+
+/** A user chain as an entry of its own (for `--chain MYCHAIN`): evaluated as if jumped to. */
+export function chainAsEntry(policy: Policy, name: string): Entry | undefined {
+  for (const t of policy.tables) {
+    const c = t.chains.get(name);
+    if (c) return { name, stages: [c], families: policy.families };
+  }
+  return undefined;
+}

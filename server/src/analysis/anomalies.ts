@@ -1,0 +1,224 @@
+// The rule-order findings: shadowed and redundant rules, catch-all drops, lockouts, world-open ports.
+// Every claim about "all packets" is checked against `must` sets for what decides and `may` sets for
+// what could arrive, and a question that exceeds its budget claims nothing (DESIGN.md, soundness).
+import type { Chain, Entry, Policy, Rule } from '../model/policy';
+import { Finding, finding } from '../model/finding';
+import { Box, intersect, subtract } from '../packets/boxes';
+import { D } from '../packets/space';
+import { serviceName, SENSITIVE_PORTS } from '../packets/services';
+import type { Compiled } from './compile';
+import { ChainReach, ChainSummaries, Resolve } from './reach';
+import { lineRef, ruleLabel } from './labels';
+
+export interface AnomalyOptions {
+  sensitivePorts?: readonly number[];
+  /** Ports that count as remote administration for `lockout` (default: ssh). */
+  adminPorts?: readonly number[];
+}
+
+export interface ChainFacts {
+  reach: ChainReach;
+  /** Rules no packet can reach. */
+  unreachable: Set<Rule>;
+}
+
+export function findAnomalies(policy: Policy, compiled: Compiled, resolve: Resolve, opts: AnomalyOptions = {}): { findings: Finding[]; facts: Map<Chain, ChainFacts> } {
+  const summaries = new ChainSummaries(compiled, resolve);
+  const findings: Finding[] = [];
+  const facts = new Map<Chain, ChainFacts>();
+  const baseChains = new Set(policy.entries.flatMap((e) => e.stages));
+  for (const table of policy.tables) {
+    for (const chain of table.chains.values()) {
+      const reach = new ChainReach(chain, compiled, resolve, summaries);
+      const unreachable = new Set<Rule>();
+      facts.set(chain, { reach, unreachable });
+      checkOrder(chain, reach, compiled, unreachable, findings);
+      checkCatchAll(chain, reach, compiled, resolve, summaries, baseChains.has(chain), unreachable, findings);
+    }
+  }
+  for (const entry of policy.entries) {
+    if (/^input$/i.test(entry.name)) checkLockout(entry, policy, compiled, resolve, facts, opts, findings);
+    if (/^(input|forward)$/i.test(entry.name)) checkOpenToWorld(entry, compiled, resolve, facts, opts, findings);
+  }
+  return { findings, facts };
+}
+
+function checkOrder(chain: Chain, reach: ChainReach, compiled: Compiled, unreachable: Set<Rule>, out: Finding[]): void {
+  for (const rule of chain.rules) {
+    const { may } = compiled.sets.get(rule)!;
+    if (may.length === 0) continue;
+    const r = reach.remainder(may, rule.index);
+    if (!r || r.rest.length) continue;
+    unreachable.add(rule);
+    const takers = r.takenBy.map((i) => chain.rules[i]);
+    const related = takers.slice(0, 10).map((t) => ({ range: t.range, message: `decided here: ${ruleLabel(t)}` }));
+    const a = rule.action;
+    const same = a.kind === 'verdict' && takers.every((t) => t.action.kind === 'verdict' && t.action.verdict === a.verdict);
+    const by = takers.slice(0, 3).map((t) => lineRef(t)).join(', ') + (takers.length > 3 ? ` and ${takers.length - 3} more` : '');
+    if (same) {
+      out.push(finding('redundant-rule', `Redundant: every packet this rule matches is already ${verb(a.verdict)} by ${by}; removing it changes nothing.`, rule.range, {
+        related, unnecessary: true, data: { chain: chain.name, table: chain.table, rule: rule.index, by: r.takenBy },
+      }));
+    } else {
+      out.push(finding('shadowed-rule', `Shadowed: no packet can reach this rule; ${by} ${takers.length > 1 ? 'decide' : 'decides'} all of it first.`, rule.range, {
+        related, data: { chain: chain.name, table: chain.table, rule: rule.index, by: r.takenBy },
+      }));
+    }
+  }
+}
+
+function verb(v: string): string {
+  return v === 'accept' ? 'accepted' : v === 'drop' ? 'dropped' : 'rejected';
+}
+
+/** Denies every packet it gets: a DROP/REJECT, or a jump to a chain that can only deny. */
+function deniesAll(rule: Rule, resolve: Resolve, summaries: ChainSummaries): boolean {
+  const a = rule.action;
+  if (a.kind === 'verdict') return a.verdict !== 'accept';
+  if (a.kind === 'jump' || a.kind === 'goto') {
+    const t = resolve(rule.table, a.chain);
+    if (!t) return false;
+    const s = summaries.get(t);
+    return s.decidesAll && s.neverAccepts;
+  }
+  return false;
+}
+
+function mayAllow(rule: Rule, resolve: Resolve, summaries: ChainSummaries): boolean {
+  const a = rule.action;
+  if (a.kind === 'verdict') return a.verdict === 'accept';
+  if (a.kind === 'jump' || a.kind === 'goto') {
+    const t = resolve(rule.table, a.chain);
+    return !!t && !summaries.get(t).neverAccepts;
+  }
+  return false;
+}
+
+/** Earlier rules a catch-all question looks at: a deny that only earlier rules make total is rare. */
+const CATCH_ALL_CANDIDATES = 64;
+
+function checkCatchAll(chain: Chain, reach: ChainReach, compiled: Compiled, resolve: Resolve, summaries: ChainSummaries, isBase: boolean, unreachable: Set<Rule>, out: Finding[]): void {
+  for (const rule of chain.rules) {
+    if (unreachable.has(rule) || !deniesAll(rule, resolve, summaries)) continue;
+    const { must } = compiled.sets.get(rule)!;
+    // It takes everything that can reach it: nothing outside `must` gets past the earlier rules.
+    const outside = compiled.space.complement(must);
+    if (outside.length) {
+      const r = reach.remainder(outside, rule.index, CATCH_ALL_CANDIDATES);
+      if (!r || r.rest.length) continue;
+    }
+    const later = chain.rules.slice(rule.index + 1).filter((r) => mayAllow(r, resolve, summaries));
+    const before = chain.rules.slice(0, rule.index);
+    const noWayIn = isBase && !before.some((r) => mayAllow(r, resolve, summaries));
+    if (!later.length && !noWayIn) continue; // the ordinary final default-deny
+    const related = later.slice(0, 10).map((r) => ({ range: r.range, message: `never reached: ${ruleLabel(r)}` }));
+    const hides = later.length
+      ? ` The ${later.length} rule${later.length > 1 ? 's' : ''} after it that would allow traffic (${later.slice(0, 3).map(lineRef).join(', ')}${later.length > 3 ? ', …' : ''}) can never match.`
+      : '';
+    const message = `Catch-all ${rule.action.kind === 'verdict' ? rule.action.verdict.toUpperCase() : 'deny'}: this rule matches every packet that reaches it in ${chain.name}` +
+      (noWayIn ? ', and no rule before it accepts anything: nothing gets in.' : '.') + hides;
+    out.push(finding('catch-all-drop', message, rule.range, {
+      related, data: { chain: chain.name, table: chain.table, rule: rule.index, hides: later.map((r) => r.index), noWayIn },
+    }));
+  }
+}
+
+/** Chains reachable from an entry, the entry's stages first. */
+export function reachableChains(entry: Entry, resolve: Resolve): Chain[] {
+  const seen = new Set<Chain>();
+  const stack = [...entry.stages].reverse();
+  while (stack.length) {
+    const c = stack.pop()!;
+    if (seen.has(c)) continue;
+    seen.add(c);
+    for (const r of c.rules) {
+      if (r.action.kind === 'jump' || r.action.kind === 'goto') {
+        const t = resolve(r.table, r.action.chain);
+        if (t && !seen.has(t)) stack.push(t);
+      }
+    }
+  }
+  return [...seen];
+}
+
+function checkLockout(entry: Entry, policy: Policy, compiled: Compiled, resolve: Resolve, facts: Map<Chain, ChainFacts>, opts: AnomalyOptions, out: Finding[]): void {
+  const space = compiled.space;
+  const all = space.all();
+  // Default-deny: a stage whose policy drops, or whose rules end in an unconditional deny.
+  let denyAt: { range: Finding['range']; what: string } | undefined;
+  for (const stage of entry.stages) {
+    const last = [...stage.rules].reverse().find((r) => {
+      const s = compiled.sets.get(r)!;
+      return r.action.kind === 'verdict' && r.action.verdict !== 'accept' && s.exact && subtract(all, s.must).length === 0;
+    });
+    if (last) denyAt = { range: last.range, what: `${ruleLabel(last)}` };
+    else if (stage.policy && stage.policy !== 'accept') denyAt = { range: stage.policyRange ?? stage.range, what: `the ${stage.name} policy ${stage.policy.toUpperCase()}` };
+    if (denyAt) break;
+  }
+  if (!denyAt) return;
+  const accepts = reachableChains(entry, resolve)
+    .flatMap((c) => c.rules.filter((r) => !facts.get(c)?.unreachable.has(r)))
+    .filter((r) => r.action.kind === 'verdict' && r.action.verdict === 'accept')
+    .map((r) => compiled.sets.get(r)!.may);
+  const canAccept = (set: Box[]) => accepts.some((may) => intersect(may, set).length > 0);
+  const established = space.states(['ESTABLISHED']);
+  if (!canAccept(established)) {
+    out.push(finding('lockout', `Lockout: input is denied by default (${denyAt.what}) and no rule accepts ESTABLISHED traffic: replies to this host's own connections, and the SSH session that loads these rules, will be cut.`, denyAt.range, {
+      data: { entry: entry.name, kind: 'established' },
+    }));
+    return;
+  }
+  const admin = opts.adminPorts ?? [22];
+  const adminSet = intersect(intersect(space.protocols([6]), space.ports('dport', admin.map((p) => ({ lo: p, hi: p })))), space.states(['NEW']));
+  if (!canAccept(adminSet)) {
+    const names = admin.map((p) => `tcp/${p}${serviceName(p) ? ` (${serviceName(p)})` : ''}`).join(', ');
+    out.push(finding('lockout', `Lockout: input is denied by default (${denyAt.what}) and no rule accepts new connections to ${names} from anywhere: there is no way back in for remote administration.`, denyAt.range, {
+      data: { entry: entry.name, kind: 'admin' },
+    }));
+  }
+}
+
+function checkOpenToWorld(entry: Entry, compiled: Compiled, resolve: Resolve, facts: Map<Chain, ChainFacts>, opts: AnomalyOptions, out: Finding[]): void {
+  const space = compiled.space;
+  const sensitive = opts.sensitivePorts ?? SENSITIVE_PORTS;
+  const lo = space.ifaces.interval('lo');
+  const newState = 1; // index of NEW in the state dimension
+  for (const chain of reachableChains(entry, resolve)) {
+    for (const rule of chain.rules) {
+      if (rule.action.kind !== 'verdict' || rule.action.verdict !== 'accept') continue;
+      if (facts.get(chain)?.unreachable.has(rule)) continue;
+      const reason = worldOpenReason(compiled.sets.get(rule)!.must, space.universeOf.bind(space), lo, newState, sensitive);
+      if (!reason) continue;
+      const srcCond = rule.conditions.find((c) => c.field === 'src');
+      out.push(finding('open-to-world', `Open to the world: ${reason} is accepted from any source address.`, srcCond?.range ?? rule.range, {
+        data: { chain: chain.name, table: chain.table, rule: rule.index, hasSource: !!srcCond },
+      }));
+    }
+  }
+}
+
+function worldOpenReason(must: Box[], universe: (f: 4 | 6) => Box | undefined, lo: [number, number], newState: number, sensitive: readonly number[]): string | undefined {
+  for (const b of must) {
+    const u = universe(b[0] as 4 | 6)!;
+    let srcFull = true;
+    for (let k = 0; k < 4; k++) if (b[2 * (D.src + k)] !== u[2 * (D.src + k)] || b[2 * (D.src + k) + 1] !== u[2 * (D.src + k) + 1]) srcFull = false;
+    if (!srcFull) continue;
+    if (b[2 * D.state] > newState || b[2 * D.state + 1] < newState) continue;
+    if (b[2 * D.iif] >= lo[0] && b[2 * D.iif + 1] <= lo[1]) continue; // loopback only
+    const pLo = b[2 * D.proto];
+    const pHi = b[2 * D.proto + 1];
+    const dLo = b[2 * D.dport];
+    const dHi = b[2 * D.dport + 1];
+    const portProtos = [6, 17, 132].filter((p) => p >= pLo && p <= pHi);
+    if (!portProtos.length) continue;
+    if (pLo === 0 && pHi === 255 && dLo === 0 && dHi === 65535) return 'all traffic (every protocol and port)';
+    if (dLo === 0 && dHi === 65535) return `every ${portProtos.map(protoName).join('/')} port`;
+    const hits = sensitive.filter((p) => p >= dLo && p <= dHi);
+    if (hits.length) return hits.slice(0, 4).map((p) => `${protoName(portProtos[0])}/${p}${serviceName(p) ? ` (${serviceName(p)})` : ''}`).join(', ');
+  }
+  return undefined;
+}
+
+function protoName(p: number): string {
+  return p === 6 ? 'tcp' : p === 17 ? 'udp' : 'sctp';
+}

@@ -1,0 +1,132 @@
+// What leaves a chain at each rule for certain, and which earlier rules take all of a set:
+// the shared core of the shadowing and catch-all checks.
+import type { Chain, Rule } from '../model/policy';
+import { Box, subtract } from '../packets/boxes';
+import type { Compiled } from './compile';
+import { RuleIndex } from './rule-index';
+
+export type Resolve = (table: string, name: string) => Chain | undefined;
+
+/** Box subtractions one coverage question may cost before it gives up (and claims nothing). */
+const BUDGET = 50_000;
+/** Earlier rules one coverage question may look at. */
+const CANDIDATES = 5_000;
+
+export class ChainReach {
+  /** Per rule: the packets that certainly do not go on to the next rule. */
+  readonly leaves: Box[][];
+  readonly index: RuleIndex;
+
+  constructor(readonly chain: Chain, readonly compiled: Compiled, resolve: Resolve, summaries: ChainSummaries) {
+    this.leaves = chain.rules.map((r) => leavesAt(r, compiled, resolve, summaries));
+    this.index = new RuleIndex(this.leaves);
+  }
+
+  /**
+   * Removes from `set` what rules before `before` certainly take. Returns what is left and the rules
+   * that took part of it, or undefined when the question cost more than the budget.
+   */
+  remainder(set: Box[], before: number, maxCandidates = CANDIDATES): { rest: Box[]; takenBy: number[] } | undefined {
+    let rest = set;
+    const takenBy: number[] = [];
+    let work = 0;
+    const candidates = this.index.query(set, before, maxCandidates);
+    if (!candidates) return undefined;
+    for (const i of candidates) {
+      const leaves = this.leaves[i];
+      work += rest.length * leaves.length;
+      if (work > BUDGET) return undefined;
+      const next = subtract(rest, leaves);
+      if (next.length !== rest.length || !sameBoxes(next, rest)) takenBy.push(i);
+      rest = next;
+      if (rest.length === 0) break;
+    }
+    return { rest, takenBy };
+  }
+}
+
+function sameBoxes(a: Box[], b: Box[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function leavesAt(rule: Rule, compiled: Compiled, resolve: Resolve, summaries: ChainSummaries): Box[] {
+  const { must } = compiled.sets.get(rule)!;
+  const a = rule.action;
+  switch (a.kind) {
+    case 'verdict':
+    case 'return':
+    case 'goto': // a goto never comes back to this chain
+      return must;
+    case 'jump': {
+      const target = resolve(rule.table, a.chain);
+      return target && summaries.get(target).decidesAll ? must : [];
+    }
+    case 'continue':
+      return [];
+  }
+}
+
+export interface ChainSummary {
+  /** Every packet entering the chain gets a verdict in it (never returns). */
+  decidesAll: boolean;
+  /** No packet can be accepted by this chain or the chains it calls. */
+  neverAccepts: boolean;
+}
+
+/** Per-chain facts, computed on demand and memoised; cycles count as "unknown" (sound). */
+export class ChainSummaries {
+  private readonly memo = new Map<Chain, ChainSummary>();
+  private readonly inProgress = new Set<Chain>();
+
+  constructor(private readonly compiled: Compiled, private readonly resolve: Resolve) {}
+
+  get(chain: Chain): ChainSummary {
+    const known = this.memo.get(chain);
+    if (known) return known;
+    if (this.inProgress.has(chain)) return { decidesAll: false, neverAccepts: false };
+    this.inProgress.add(chain);
+    const s = this.compute(chain);
+    this.inProgress.delete(chain);
+    this.memo.set(chain, s);
+    return s;
+  }
+
+  private compute(chain: Chain): ChainSummary {
+    let neverAccepts = true;
+    let decidesAll = false;
+    let canLeave = false; // a RETURN or goto before: some packets may come back to the caller
+    const all = this.compiled.space.all();
+    for (const rule of chain.rules) {
+      const sets = this.compiled.sets.get(rule)!;
+      const a = rule.action;
+      const coversAll = sets.exact && subtract(all, sets.must).length === 0;
+      if (a.kind === 'verdict') {
+        if (a.verdict === 'accept' && sets.may.length) neverAccepts = false;
+        if (coversAll && !canLeave) {
+          decidesAll = true;
+          break;
+        }
+      } else if (a.kind === 'return') {
+        if (sets.may.length) canLeave = true;
+      } else if (a.kind === 'jump' || a.kind === 'goto') {
+        const t = this.resolve(rule.table, a.chain);
+        const sub = t ? this.get(t) : { decidesAll: false, neverAccepts: true };
+        if (!sub.neverAccepts) neverAccepts = false;
+        if (a.kind === 'goto') {
+          if (!sub.decidesAll) canLeave = true;
+          else if (coversAll && !canLeave) {
+            decidesAll = true;
+            break;
+          }
+        } else if (sub.decidesAll && coversAll && !canLeave) {
+          decidesAll = true;
+          break;
+        }
+      }
+    }
+    if (chain.policy) decidesAll = true; // a base chain's policy decides what is left
+    if (chain.policy === 'accept') neverAccepts = false;
+    return { decidesAll, neverAccepts };
+  }
+}

@@ -1,0 +1,97 @@
+// Symbolic evaluation: push a whole packet set through an entry and split it into the parts each
+// rule (or policy) decides. This is what `explain` and the CIDR hover show. Opaque conditions make
+// a part "depends": it is reported with the rule whose outcome cannot be known and not followed
+// further, so no part is claimed with a verdict the analysis cannot stand behind.
+import type { Chain, Entry, Rule, Verdict } from '../model/policy';
+import { Box, intersect, subtract, union } from '../packets/boxes';
+import type { Compiled } from './compile';
+import type { Resolve } from './reach';
+
+export interface Piece {
+  set: Box[];
+  verdict: Verdict | 'depends';
+  /** Deciding rule; undefined when a chain's policy decided. */
+  rule?: Rule;
+  policyChain?: Chain;
+}
+
+/** Box operations a walk may spend before it stops and reports the rest as undecided. */
+const WORK_LIMIT = 2_000_000;
+const MAX_DEPTH = 64;
+
+export function walkEntry(compiled: Compiled, resolve: Resolve, entry: Entry, start: Box[]): { pieces: Piece[]; complete: boolean } {
+  const pieces: Piece[] = [];
+  let work = 0;
+  let complete = true;
+
+  const take = (cur: Box[], sets: Box[]): Box[] => {
+    work += cur.length * sets.length;
+    return intersect(cur, sets);
+  };
+
+  /** Returns the part of `set` that comes back out of the chain (fell off its end or RETURNed). */
+  const run = (chain: Chain, set: Box[], depth: number, out: Piece[]): Box[] => {
+    let cur = set;
+    let returned: Box[] = [];
+    for (const rule of chain.rules) {
+      if (cur.length === 0) break;
+      if (work > WORK_LIMIT || depth > MAX_DEPTH) {
+        complete = false;
+        return union(returned, cur);
+      }
+      const sets = compiled.sets.get(rule)!;
+      const hit = take(cur, sets.must);
+      if (!sets.exact) {
+        const maybe = subtract(take(cur, sets.may), sets.must);
+        if (maybe.length) out.push({ set: maybe, verdict: 'depends', rule });
+        cur = subtract(cur, sets.may);
+      } else {
+        cur = subtract(cur, sets.must);
+      }
+      if (hit.length === 0) continue;
+      const a = rule.action;
+      switch (a.kind) {
+        case 'verdict':
+          out.push({ set: hit, verdict: a.verdict, rule });
+          break;
+        case 'continue':
+          cur = union(cur, hit);
+          break;
+        case 'return':
+          returned = union(returned, hit);
+          break;
+        case 'jump':
+        case 'goto': {
+          const target = resolve(rule.table, a.chain);
+          const back = target ? run(target, hit, depth + 1, out) : hit;
+          if (a.kind === 'jump') cur = union(cur, back);
+          else returned = union(returned, back);
+          break;
+        }
+      }
+    }
+    return union(returned, cur);
+  };
+
+  let flowing = start;
+  let passed: Box[] = []; // accepted by an earlier stage (or seen by none yet), still flowing
+  let acceptedBy: Piece[] = [];
+  for (const stage of entry.stages) {
+    // Packets of a family this base chain does not see pass it untouched.
+    const seen = stage.family === 4 || stage.family === 6 ? flowing.filter((b) => b[0] === stage.family) : flowing;
+    const unseen = seen === flowing ? [] : flowing.filter((b) => b[0] !== stage.family);
+    const stagePieces: Piece[] = [];
+    const rest = run(stage, seen, 0, stagePieces);
+    if (rest.length) stagePieces.push({ set: rest, verdict: stage.policy ?? 'accept', policyChain: stage });
+    // An accept ends only this stage: the next base chain on the hook still sees the packet.
+    const accepted = stagePieces.filter((p) => p.verdict === 'accept');
+    pieces.push(...stagePieces.filter((p) => p.verdict !== 'accept'));
+    acceptedBy = accepted.map((p) => ({ ...p, set: p.set }));
+    flowing = accepted.flatMap((p) => p.set).concat(unseen);
+    passed = unseen;
+  }
+  // What the last stage accepted is accepted; what no stage saw is accepted by default.
+  pieces.push(...acceptedBy);
+  if (passed.length) pieces.push({ set: passed, verdict: 'accept' });
+  return { pieces, complete };
+}

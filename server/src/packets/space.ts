@@ -1,0 +1,161 @@
+// The packet space: which box dimension means what, the universe of each family, the basic sets a
+// match is built from (an address range, a port range, ...), and concrete packets as points.
+import { Box, BoxSet, containsPoint, intersect, makeBox, subtract, union } from './boxes';
+import { Family, rangeToWordBoxes, toWords } from './address';
+import { IfaceSpace } from './iface';
+
+export const D = {
+  family: 0,
+  src: 1, // four words: 1..4
+  dst: 5, // four words: 5..8
+  proto: 9,
+  sport: 10,
+  dport: 11,
+  icmp: 12, // type*256 + code
+  iif: 13,
+  oif: 14,
+  state: 15,
+} as const;
+export const DIM_COUNT = 16;
+
+/** Connection states in the order of the state dimension. */
+export const STATES = ['INVALID', 'NEW', 'ESTABLISHED', 'RELATED', 'UNTRACKED'] as const;
+export type State = (typeof STATES)[number];
+
+const MAXW = 0xffffffff;
+
+export interface Packet {
+  family: Family;
+  src: bigint;
+  dst: bigint;
+  proto: number;
+  sport: number;
+  dport: number;
+  /** type*256+code; only meaningful for ICMP packets. */
+  icmp: number;
+  iif: string;
+  oif: string;
+  state: State;
+}
+
+export type AddrField = 'src' | 'dst';
+export type PortField = 'sport' | 'dport';
+export type IfaceField = 'iif' | 'oif';
+
+export class PacketSpace {
+  readonly families: readonly Family[];
+  readonly ifaces: IfaceSpace;
+  private readonly universes: Map<Family, Box>;
+
+  constructor(families: readonly Family[], interfaceNames: Iterable<string>) {
+    this.families = families;
+    this.ifaces = new IfaceSpace(interfaceNames);
+    this.universes = new Map();
+    for (const f of families) this.universes.set(f, this.familyBox(f));
+  }
+
+  private familyBox(f: Family): Box {
+    const addr: [number, number][] = f === 4 ? [[0, 0], [0, 0], [0, 0], [0, MAXW]] : [[0, MAXW], [0, MAXW], [0, MAXW], [0, MAXW]];
+    const ifMax = this.ifaces.max();
+    return makeBox([[f, f], ...addr, ...addr, [0, 255], [0, 65535], [0, 65535], [0, 65535], [0, ifMax], [0, ifMax], [0, STATES.length - 1]]);
+  }
+
+  all(): Box[] {
+    return [...this.universes.values()];
+  }
+
+  universeOf(f: Family): Box | undefined {
+    return this.universes.get(f);
+  }
+
+  complement(set: BoxSet): Box[] {
+    return subtract(this.all(), set);
+  }
+
+  /** Every packet whose dimension `dim` lies in one of the intervals. */
+  private along(dim: number, intervals: readonly (readonly [number, number])[]): Box[] {
+    const out: Box[] = [];
+    for (const u of this.universes.values()) {
+      for (const [lo, hi] of intervals) {
+        const b = new Float64Array(u);
+        b[2 * dim] = Math.max(lo, u[2 * dim]);
+        b[2 * dim + 1] = Math.min(hi, u[2 * dim + 1]);
+        if (b[2 * dim] <= b[2 * dim + 1]) out.push(b);
+      }
+    }
+    return disjoint(out);
+  }
+
+  family(fams: readonly Family[]): Box[] {
+    return this.all().filter((b) => fams.includes(b[0] as Family));
+  }
+
+  addresses(field: AddrField, ranges: readonly { family: Family; first: bigint; last: bigint }[]): Box[] {
+    const base = field === 'src' ? D.src : D.dst;
+    const out: Box[] = [];
+    for (const r of ranges) {
+      const u = this.universes.get(r.family);
+      if (!u) continue;
+      for (const words of rangeToWordBoxes(r.family, r.first, r.last)) {
+        const b = new Float64Array(u);
+        for (let k = 0; k < 4; k++) {
+          b[2 * (base + k)] = words[k][0];
+          b[2 * (base + k) + 1] = words[k][1];
+        }
+        out.push(b);
+      }
+    }
+    return disjoint(out);
+  }
+
+  protocols(protos: readonly number[]): Box[] {
+    return this.along(D.proto, protos.map((p) => [p, p] as const));
+  }
+
+  ports(field: PortField, ranges: readonly { lo: number; hi: number }[]): Box[] {
+    return this.along(field === 'sport' ? D.sport : D.dport, ranges.map((r) => [r.lo, r.hi] as const));
+  }
+
+  icmp(keys: readonly { lo: number; hi: number }[]): Box[] {
+    return this.along(D.icmp, keys.map((r) => [r.lo, r.hi] as const));
+  }
+
+  interfaces(field: IfaceField, names: readonly string[]): Box[] {
+    return this.along(field === 'iif' ? D.iif : D.oif, names.map((n) => this.ifaces.interval(n)));
+  }
+
+  states(states: readonly State[]): Box[] {
+    return this.along(D.state, states.map((s) => {
+      const i = STATES.indexOf(s);
+      return [i, i] as const;
+    }));
+  }
+
+  point(p: Packet): number[] {
+    return [
+      p.family,
+      ...toWords(p.family, p.src),
+      ...toWords(p.family, p.dst),
+      p.proto,
+      p.sport,
+      p.dport,
+      p.icmp,
+      this.ifaces.code(p.iif),
+      this.ifaces.code(p.oif),
+      STATES.indexOf(p.state),
+    ];
+  }
+
+  contains(set: BoxSet, p: Packet): boolean {
+    return containsPoint(set, this.point(p));
+  }
+}
+
+/** Makes a list of boxes pairwise disjoint (they may overlap when ranges overlap). */
+function disjoint(boxes: Box[]): Box[] {
+  let out: Box[] = [];
+  for (const b of boxes) out = union(out, [b]);
+  return out;
+}
+
+export { intersect, union, subtract };
