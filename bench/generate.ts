@@ -30,20 +30,20 @@ function gen(seed: number): Gen {
 }
 
 /** Prefix lengths weighted as real rulesets use them: many /32 and /24, some /16, few short ones. */
-function prefix(g: Gen): string {
-  const len = g.pick([32, 32, 32, 32, 24, 24, 24, 28, 29, 30, 27, 26, 25, 22, 20, 16, 16, 12, 8]);
+function prefix(g: Gen, len = g.pick([32, 32, 32, 32, 32, 32, 24, 24, 24, 24, 28, 29, 30, 27, 26, 25, 23, 22, 20, 19, 16, 16, 12])): string {
   const a = g.int(1, 223);
   const addr = ((a << 24) | (g.int(0, 255) << 16) | (g.int(0, 255) << 8) | g.int(0, 255)) >>> 0;
   const net = len === 0 ? 0 : (addr & (0xffffffff << (32 - len))) >>> 0;
   return `${net >>> 24}.${(net >>> 16) & 255}.${(net >>> 8) & 255}.${net & 255}/${len}`;
 }
 
-const PORTS = [22, 25, 53, 80, 110, 143, 443, 465, 587, 993, 995, 1194, 3306, 5432, 6379, 8080, 8443, 9090, 9200, 27017];
+const PORTS = [22, 25, 53, 110, 143, 443, 465, 587, 993, 995, 1194, 3306, 5432, 6379, 8080, 8443, 9090, 9200, 27017];
 
 function match(g: Gen): string {
   const parts: string[] = [];
-  const r = g.rnd();
-  if (r < 0.85) parts.push(`-s ${prefix(g)}`);
+  // Nearly every rule names its source; the few open to everyone are for public web ports.
+  if (g.rnd() < 0.01) return `-p tcp -m tcp --dport ${g.pick([80, 443])}`;
+  parts.push(`-s ${prefix(g)}`);
   if (g.rnd() < 0.15) parts.push(`-d ${prefix(g)}`);
   if (g.rnd() < 0.1) parts.push(`-i ${g.pick(['eth0', 'eth1', 'ens3', 'wg+', 'eth+'])}`);
   const p = g.rnd();
@@ -71,7 +71,7 @@ export function generateIptables(rules: number, seed = 1): string {
   const perChain = Math.floor(rules * 0.5 / chainCount);
   // Half the rules live in user chains, each reached by one jump from INPUT.
   for (const c of chains) {
-    lines.push(`-A INPUT -s ${prefix(g).replace(/\/\d+$/, '/8')} -j ${c}`);
+    lines.push(`-A INPUT -s ${prefix(g, 8)} -j ${c}`);
     emitted++;
     for (let i = 0; i < perChain; i++) {
       lines.push(`-A ${c} ${match(g)} -j ${g.rnd() < 0.7 ? 'ACCEPT' : g.rnd() < 0.8 ? 'DROP' : 'RETURN'}`);
@@ -89,7 +89,8 @@ export function generateIptables(rules: number, seed = 1): string {
 
 function nftMatch(g: Gen): string {
   const parts: string[] = [];
-  if (g.rnd() < 0.85) parts.push(`ip saddr ${prefix(g)}`);
+  if (g.rnd() < 0.01) return `tcp dport ${g.pick([80, 443])}`;
+  parts.push(`ip saddr ${prefix(g)}`);
   if (g.rnd() < 0.15) parts.push(`ip daddr ${prefix(g)}`);
   if (g.rnd() < 0.1) parts.push(`iifname "${g.pick(['eth0', 'eth1', 'ens3', 'wg*'])}"`);
   const p = g.rnd();
@@ -122,7 +123,7 @@ export function generateNftables(rules: number, seed = 1): string {
   out.push('  chain input {', '    type filter hook input priority filter; policy drop;', '    iifname "lo" accept', '    ct state established,related accept');
   emitted += 2;
   for (let c = 0; c < chainCount; c++) {
-    out.push(`    ip saddr ${prefix(g).replace(/\/\d+$/, '/8')} jump cust${c}`);
+    out.push(`    ip saddr ${prefix(g, 8)} jump cust${c}`);
     emitted++;
   }
   while (emitted < rules) {

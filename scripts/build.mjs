@@ -1,6 +1,6 @@
 // Bundles the CLI, the language server and the VS Code client into one file each (dist/).
 import { build } from 'esbuild';
-import { existsSync, chmodSync } from 'node:fs';
+import { existsSync, chmodSync, readFileSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const common = {
@@ -14,8 +14,8 @@ const common = {
 };
 
 const entries = [
-  { in: 'server/src/cli.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
-  { in: 'server/src/server.ts', out: 'dist/server.js', banner: '#!/usr/bin/env node' },
+  { in: 'server/src/cli.ts', out: 'dist/cli.js', exec: true },
+  { in: 'server/src/server.ts', out: 'dist/server.js', exec: true },
   { in: 'client/src/extension.ts', out: 'dist/extension.js', external: ['vscode'] },
 ];
 
@@ -26,7 +26,8 @@ for (const e of entries) {
     entryPoints: [e.in],
     outfile: e.out,
     external: e.external ?? [],
-    banner: e.banner ? { js: e.banner } : undefined,
+    // Executables need a '#!' line; esbuild keeps the entry's own if it has one.
+    banner: e.exec && !readFileSync(e.in, 'utf8').startsWith('#!') ? { js: '#!/usr/bin/env node' } : undefined,
   });
-  if (e.banner) chmodSync(e.out, 0o755);
+  if (e.exec) chmodSync(e.out, 0o755);
 }

@@ -45,7 +45,7 @@ function verdict(d: DocumentAnalysis, spec: PacketSpec, chain?: string): { verdi
 test('the outage: an unrestricted DROP before the allow rules is a catch-all-drop error naming what it hides', () => {
   const text = readFileSync(join(__dirname, '../../examples/outage.rules'), 'utf8');
   const d = load(text);
-  const drop = lineOf(text, '-s 0.0.0.0/0');
+  const drop = lineOf(text, '-A INPUT -s 0.0.0.0/0');
   const catchAll = d.findings.filter((f) => f.code === 'catch-all-drop');
   assert.equal(catchAll.length, 1);
   assert.equal(catchAll[0].range.start.line, drop);
@@ -57,6 +57,8 @@ test('the outage: an unrestricted DROP before the allow rules is a catch-all-dro
   // Everything after it is unreachable; the final DROP agrees with it, so it is only redundant.
   assert.ok(codes(d, 'shadowed-rule').includes(lineOf(text, '--dport 22')));
   assert.deepEqual(codes(d, 'redundant-rule'), [lineOf(text, '-A INPUT -j DROP')]);
+  const ssh = d.findings.find((f) => f.code === 'shadowed-rule' && f.range.start.line === lineOf(text, '--dport 22'))!;
+  assert.deepEqual(ssh.related?.map((r) => r.range.start.line), [drop]);
   // And the ssh session that loads it is cut.
   assert.equal(codes(d, 'lockout').length, 1);
 });

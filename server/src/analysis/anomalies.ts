@@ -26,14 +26,15 @@ export function findAnomalies(policy: Policy, compiled: Compiled, resolve: Resol
   const summaries = new ChainSummaries(compiled, resolve);
   const findings: Finding[] = [];
   const facts = new Map<Chain, ChainFacts>();
-  const baseChains = new Set(policy.entries.flatMap((e) => e.stages));
+  // "No way in at all" is about input: a FORWARD chain that refuses everything is a host that does not route.
+  const inputChains = new Set(policy.entries.filter((e) => /^input$/i.test(e.name)).flatMap((e) => e.stages));
   for (const table of policy.tables) {
     for (const chain of table.chains.values()) {
       const reach = new ChainReach(chain, compiled, resolve, summaries);
       const unreachable = new Set<Rule>();
       facts.set(chain, { reach, unreachable });
       checkOrder(chain, reach, compiled, unreachable, findings);
-      checkCatchAll(chain, reach, compiled, resolve, summaries, baseChains.has(chain), unreachable, findings);
+      checkCatchAll(chain, reach, compiled, resolve, summaries, inputChains.has(chain), unreachable, findings);
     }
   }
   for (const entry of policy.entries) {
@@ -47,21 +48,21 @@ function checkOrder(chain: Chain, reach: ChainReach, compiled: Compiled, unreach
   for (const rule of chain.rules) {
     const { may } = compiled.sets.get(rule)!;
     if (may.length === 0) continue;
-    const r = reach.remainder(may, rule.index);
-    if (!r || r.rest.length) continue;
+    const takenBy = reach.coveredBy(may, rule.index);
+    if (!takenBy) continue;
     unreachable.add(rule);
-    const takers = r.takenBy.map((i) => chain.rules[i]);
+    const takers = takenBy.map((i) => chain.rules[i]);
     const related = takers.slice(0, 10).map((t) => ({ range: t.range, message: `decided here: ${ruleLabel(t)}` }));
     const a = rule.action;
     const same = a.kind === 'verdict' && takers.every((t) => t.action.kind === 'verdict' && t.action.verdict === a.verdict);
     const by = takers.slice(0, 3).map((t) => lineRef(t)).join(', ') + (takers.length > 3 ? ` and ${takers.length - 3} more` : '');
     if (same) {
       out.push(finding('redundant-rule', `Redundant: every packet this rule matches is already ${verb(a.verdict)} by ${by}; removing it changes nothing.`, rule.range, {
-        related, unnecessary: true, data: { chain: chain.name, table: chain.table, rule: rule.index, by: r.takenBy },
+        related, unnecessary: true, data: { chain: chain.name, table: chain.table, rule: rule.index, by: takenBy },
       }));
     } else {
       out.push(finding('shadowed-rule', `Shadowed: no packet can reach this rule; ${by} ${takers.length > 1 ? 'decide' : 'decides'} all of it first.`, rule.range, {
-        related, data: { chain: chain.name, table: chain.table, rule: rule.index, by: r.takenBy },
+        related, data: { chain: chain.name, table: chain.table, rule: rule.index, by: takenBy },
       }));
     }
   }
@@ -97,19 +98,18 @@ function mayAllow(rule: Rule, resolve: Resolve, summaries: ChainSummaries): bool
 /** Earlier rules a catch-all question looks at: a deny that only earlier rules make total is rare. */
 const CATCH_ALL_CANDIDATES = 64;
 
-function checkCatchAll(chain: Chain, reach: ChainReach, compiled: Compiled, resolve: Resolve, summaries: ChainSummaries, isBase: boolean, unreachable: Set<Rule>, out: Finding[]): void {
+function checkCatchAll(chain: Chain, reach: ChainReach, compiled: Compiled, resolve: Resolve, summaries: ChainSummaries, isInput: boolean, unreachable: Set<Rule>, out: Finding[]): void {
   for (const rule of chain.rules) {
     if (unreachable.has(rule) || !deniesAll(rule, resolve, summaries)) continue;
     const { must } = compiled.sets.get(rule)!;
     // It takes everything that can reach it: nothing outside `must` gets past the earlier rules.
     const outside = compiled.space.complement(must);
     if (outside.length) {
-      const r = reach.remainder(outside, rule.index, CATCH_ALL_CANDIDATES);
-      if (!r || r.rest.length) continue;
+      if (!reach.coveredBy(outside, rule.index, CATCH_ALL_CANDIDATES)) continue;
     }
     const later = chain.rules.slice(rule.index + 1).filter((r) => mayAllow(r, resolve, summaries));
     const before = chain.rules.slice(0, rule.index);
-    const noWayIn = isBase && !before.some((r) => mayAllow(r, resolve, summaries));
+    const noWayIn = isInput && !before.some((r) => mayAllow(r, resolve, summaries));
     if (!later.length && !noWayIn) continue; // the ordinary final default-deny
     const related = later.slice(0, 10).map((r) => ({ range: r.range, message: `never reached: ${ruleLabel(r)}` }));
     const hides = later.length
@@ -147,11 +147,13 @@ function checkLockout(entry: Entry, policy: Policy, compiled: Compiled, resolve:
   // Default-deny: a stage whose policy drops, or whose rules end in an unconditional deny.
   let denyAt: { range: Finding['range']; what: string } | undefined;
   for (const stage of entry.stages) {
-    const last = [...stage.rules].reverse().find((r) => {
+    // The first reachable unconditional deny is where the default really is.
+    const unreachable = facts.get(stage)?.unreachable;
+    const first = stage.rules.find((r) => {
       const s = compiled.sets.get(r)!;
-      return r.action.kind === 'verdict' && r.action.verdict !== 'accept' && s.exact && subtract(all, s.must).length === 0;
+      return !unreachable?.has(r) && r.action.kind === 'verdict' && r.action.verdict !== 'accept' && s.exact && subtract(all, s.must).length === 0;
     });
-    if (last) denyAt = { range: last.range, what: `${ruleLabel(last)}` };
+    if (first) denyAt = { range: first.range, what: `${ruleLabel(first)}` };
     else if (stage.policy && stage.policy !== 'accept') denyAt = { range: stage.policyRange ?? stage.range, what: `the ${stage.name} policy ${stage.policy.toUpperCase()}` };
     if (denyAt) break;
   }
@@ -161,7 +163,9 @@ function checkLockout(entry: Entry, policy: Policy, compiled: Compiled, resolve:
     .filter((r) => r.action.kind === 'verdict' && r.action.verdict === 'accept')
     .map((r) => compiled.sets.get(r)!.may);
   const canAccept = (set: Box[]) => accepts.some((may) => intersect(may, set).length > 0);
-  const established = space.states(['ESTABLISHED']);
+  // Loopback traffic is the host talking to itself: it is no way in from outside.
+  const outside = space.complement(space.interfaces('iif', ['lo']));
+  const established = intersect(space.states(['ESTABLISHED']), outside);
   if (!canAccept(established)) {
     out.push(finding('lockout', `Lockout: input is denied by default (${denyAt.what}) and no rule accepts ESTABLISHED traffic: replies to this host's own connections, and the SSH session that loads these rules, will be cut.`, denyAt.range, {
       data: { entry: entry.name, kind: 'established' },
@@ -169,7 +173,7 @@ function checkLockout(entry: Entry, policy: Policy, compiled: Compiled, resolve:
     return;
   }
   const admin = opts.adminPorts ?? [22];
-  const adminSet = intersect(intersect(space.protocols([6]), space.ports('dport', admin.map((p) => ({ lo: p, hi: p })))), space.states(['NEW']));
+  const adminSet = intersect(intersect(intersect(space.protocols([6]), space.ports('dport', admin.map((p) => ({ lo: p, hi: p })))), space.states(['NEW'])), outside);
   if (!canAccept(adminSet)) {
     const names = admin.map((p) => `tcp/${p}${serviceName(p) ? ` (${serviceName(p)})` : ''}`).join(', ');
     out.push(finding('lockout', `Lockout: input is denied by default (${denyAt.what}) and no rule accepts new connections to ${names} from anywhere: there is no way back in for remote administration.`, denyAt.range, {

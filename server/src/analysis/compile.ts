@@ -21,7 +21,7 @@ export interface Compiled {
 }
 
 export function compilePolicy(policy: Policy): Compiled {
-  const names = new Set<string>();
+  const names = new Set<string>(['lo']); // the loopback is asked about by the checks even when no rule names it
   for (const t of policy.tables) for (const c of t.chains.values()) for (const r of c.rules) collectInterfaces(r.conditions, names);
   const space = new PacketSpace(policy.families, names);
   const sets = new Map<Rule, RuleSets>();

@@ -23,15 +23,32 @@ export class ChainReach {
   }
 
   /**
-   * Removes from `set` what rules before `before` certainly take. Returns what is left and the rules
-   * that took part of it, or undefined when the question cost more than the budget.
+   * Whether rules before `before` certainly take all of `set`: the rules that take part of it, in
+   * order, or undefined when some of it gets past them (or the question cost more than the budget).
    */
-  remainder(set: Box[], before: number, maxCandidates = CANDIDATES): { rest: Box[]; takenBy: number[] } | undefined {
+  coveredBy(set: Box[], before: number, maxCandidates = CANDIDATES): number[] | undefined {
+    if (set.length === 0) return [];
+    // Most rules are not covered: a corner or the centre of one of their boxes that no earlier rule
+    // contains proves it without any subtraction.
+    for (const b of set.slice(0, 4)) {
+      for (const w of witnesses(b)) if (!this.index.covers(w, before)) return undefined;
+    }
+    // Usually one earlier rule contains the whole of it: name that rule alone.
+    const containers: number[] = [];
+    for (const b of set) {
+      const c = this.index.container(b, before);
+      if (c === undefined) {
+        containers.length = 0;
+        break;
+      }
+      if (!containers.includes(c)) containers.push(c);
+    }
+    if (containers.length) return containers.sort((a, b) => a - b);
+    const candidates = this.index.query(set, before, maxCandidates);
+    if (!candidates) return undefined;
     let rest = set;
     const takenBy: number[] = [];
     let work = 0;
-    const candidates = this.index.query(set, before, maxCandidates);
-    if (!candidates) return undefined;
     for (const i of candidates) {
       const leaves = this.leaves[i];
       work += rest.length * leaves.length;
@@ -39,10 +56,24 @@ export class ChainReach {
       const next = subtract(rest, leaves);
       if (next.length !== rest.length || !sameBoxes(next, rest)) takenBy.push(i);
       rest = next;
-      if (rest.length === 0) break;
+      if (rest.length === 0) return takenBy;
     }
-    return { rest, takenBy };
+    return undefined;
   }
+}
+
+/** The low corner, the high corner and the centre of a box. */
+function witnesses(b: Box): number[][] {
+  const n = b.length >> 1;
+  const lo = new Array<number>(n).fill(0);
+  const hi = new Array<number>(n).fill(0);
+  const mid = new Array<number>(n).fill(0);
+  for (let d = 0; d < n; d++) {
+    lo[d] = b[2 * d];
+    hi[d] = b[2 * d + 1];
+    mid[d] = Math.floor((b[2 * d] + b[2 * d + 1]) / 2);
+  }
+  return [lo, mid, hi];
 }
 
 function sameBoxes(a: Box[], b: Box[]): boolean {

@@ -2,10 +2,10 @@
 // Generic over the number of dimensions, so it can be tested against a brute-force model on a tiny
 // domain; packet-space.ts gives the dimensions their firewall meaning.
 //
-// A box is a Float64Array of 2*D numbers: [lo0, hi0, lo1, hi1, ...], inclusive bounds.
+// A box is an array of 2*D numbers (plain arrays: typed arrays cost far more to allocate): [lo0, hi0, lo1, hi1, ...], inclusive bounds.
 // A set is an array of pairwise-disjoint, non-empty boxes. Functions never mutate their inputs.
 
-export type Box = Float64Array;
+export type Box = number[];
 export type BoxSet = readonly Box[];
 
 export function dims(b: Box): number {
@@ -13,7 +13,7 @@ export function dims(b: Box): number {
 }
 
 export function makeBox(bounds: readonly (readonly [number, number])[]): Box {
-  const b = new Float64Array(bounds.length * 2);
+  const b: Box = new Array<number>(bounds.length * 2).fill(0);
   for (let d = 0; d < bounds.length; d++) {
     b[2 * d] = bounds[d][0];
     b[2 * d + 1] = bounds[d][1];
@@ -42,7 +42,7 @@ export function boxContains(b: Box, a: Box): boolean {
 }
 
 export function boxIntersection(a: Box, b: Box): Box | undefined {
-  const r = new Float64Array(a.length);
+  const r: Box = new Array<number>(a.length);
   for (let i = 0; i < a.length; i += 2) {
     const lo = a[i] > b[i] ? a[i] : b[i];
     const hi = a[i + 1] < b[i + 1] ? a[i + 1] : b[i + 1];
@@ -62,16 +62,16 @@ export function boxSubtract(a: Box, b: Box, out: Box[]): void {
     out.push(a);
     return;
   }
-  const rest = new Float64Array(a);
+  const rest = a.slice();
   for (let i = 0; i < a.length; i += 2) {
     if (rest[i] < b[i]) {
-      const piece = new Float64Array(rest);
+      const piece = rest.slice();
       piece[i + 1] = b[i] - 1;
       out.push(piece);
       rest[i] = b[i];
     }
     if (rest[i + 1] > b[i + 1]) {
-      const piece = new Float64Array(rest);
+      const piece = rest.slice();
       piece[i] = b[i + 1] + 1;
       out.push(piece);
       rest[i + 1] = b[i + 1];
@@ -178,7 +178,7 @@ function mergeAdjacent(a: Box, b: Box): Box | undefined {
   }
   if (diff < 0) return a;
   if (a[diff + 1] + 1 === b[diff] || b[diff + 1] + 1 === a[diff]) {
-    const m = new Float64Array(a);
+    const m = a.slice();
     m[diff] = Math.min(a[diff], b[diff]);
     m[diff + 1] = Math.max(a[diff + 1], b[diff + 1]);
     return m;

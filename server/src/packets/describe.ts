@@ -30,7 +30,7 @@ export function describeSet(space: PacketSpace, set: BoxSet, opts: DescribeOptio
 }
 
 function boundingBox(boxes: readonly Box[]): Box {
-  const h = new Float64Array(boxes[0]);
+  const h = boxes[0].slice();
   for (const b of boxes) {
     for (let i = 0; i < h.length; i += 2) {
       if (b[i] < h[i]) h[i] = b[i];

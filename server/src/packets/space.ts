@@ -77,13 +77,13 @@ export class PacketSpace {
     const out: Box[] = [];
     for (const u of this.universes.values()) {
       for (const [lo, hi] of intervals) {
-        const b = new Float64Array(u);
+        const b = u.slice();
         b[2 * dim] = Math.max(lo, u[2 * dim]);
         b[2 * dim + 1] = Math.min(hi, u[2 * dim + 1]);
         if (b[2 * dim] <= b[2 * dim + 1]) out.push(b);
       }
     }
-    return disjoint(out);
+    return out.length > 1 && intervals.length > 1 ? disjoint(out) : out;
   }
 
   family(fams: readonly Family[]): Box[] {
@@ -97,7 +97,7 @@ export class PacketSpace {
       const u = this.universes.get(r.family);
       if (!u) continue;
       for (const words of rangeToWordBoxes(r.family, r.first, r.last)) {
-        const b = new Float64Array(u);
+        const b = u.slice();
         for (let k = 0; k < 4; k++) {
           b[2 * (base + k)] = words[k][0];
           b[2 * (base + k) + 1] = words[k][1];
@@ -105,7 +105,7 @@ export class PacketSpace {
         out.push(b);
       }
     }
-    return disjoint(out);
+    return ranges.length > 1 ? disjoint(out) : out;
   }
 
   protocols(protos: readonly number[]): Box[] {
