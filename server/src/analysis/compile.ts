@@ -3,8 +3,8 @@
 // (rate limits, ipsets, marks...). Claims about "all packets" use `must` for what decides and `may`
 // for what could still arrive, which is what keeps the findings sound.
 import type { Condition, Policy, Rule } from '../model/policy';
-import { Box, intersect, subtract, union } from '../packets/boxes';
-import { PacketSpace } from '../packets/space';
+import { Box, boxIsEmpty, intersect, subtract, union } from '../packets/boxes';
+import { D, PacketSpace, STATES } from '../packets/space';
 
 export interface RuleSets {
   may: Box[];
@@ -36,10 +36,27 @@ export function compileRule(space: PacketSpace, rule: Rule): RuleSets {
 }
 
 function conjunction(space: PacketSpace, conds: readonly Condition[], opaque: string[]): { may: Box[]; must: Box[] } {
-  let may: Box[] = space.all();
+  // Most conditions narrow one dimension to one interval: apply those in place on copies of the
+  // universe (no set algebra, little garbage), and only the rest through intersections.
+  const rest: Condition[] = [];
+  let may: Box[] = space.all().map((b) => b.slice());
+  for (const c of conds) {
+    const iv = singleInterval(space, c);
+    if (!iv) {
+      rest.push(c);
+      continue;
+    }
+    for (const b of may) {
+      if (iv.family !== undefined && b[0] !== iv.family) b[1] = -1; // empty: wrong family
+      const lo = 2 * iv.dim;
+      if (iv.lo > b[lo]) b[lo] = iv.lo;
+      if (iv.hi < b[lo + 1]) b[lo + 1] = iv.hi;
+    }
+  }
+  may = may.filter((b) => !boxIsEmpty(b));
   let must: Box[] = may;
   let exact = true;
-  for (const c of conds) {
+  for (const c of rest) {
     const s = condition(space, c, opaque);
     if (s.may !== s.must) exact = false;
     may = intersect(may, s.may);
@@ -94,6 +111,39 @@ function condition(space: PacketSpace, c: Condition, opaque: string[]): { may: B
   }
   if (c.negate) set = space.complement(set);
   return { may: set, must: set };
+}
+
+/** The one interval a plain condition narrows its dimension to, or undefined for anything else. */
+function singleInterval(space: PacketSpace, c: Condition): { dim: number; lo: number; hi: number; family?: number } | undefined {
+  if (c.negate) return undefined;
+  switch (c.field) {
+    case 'src':
+    case 'dst': {
+      if (c.addrs.length !== 1 || c.addrs[0].family !== 4) return undefined;
+      const a = c.addrs[0];
+      return { dim: (c.field === 'src' ? D.src : D.dst) + 3, lo: Number(a.first), hi: Number(a.last), family: 4 };
+    }
+    case 'proto':
+      return c.protos.length === 1 ? { dim: D.proto, lo: c.protos[0], hi: c.protos[0] } : undefined;
+    case 'sport':
+    case 'dport':
+      return c.ports.length === 1 ? { dim: c.field === 'sport' ? D.sport : D.dport, lo: c.ports[0].lo, hi: c.ports[0].hi } : undefined;
+    case 'icmp':
+      return c.keys.length === 1 ? { dim: D.icmp, lo: c.keys[0].lo, hi: c.keys[0].hi } : undefined;
+    case 'iif':
+    case 'oif': {
+      if (c.names.length !== 1) return undefined;
+      const [lo, hi] = space.ifaces.interval(c.names[0]);
+      return { dim: c.field === 'iif' ? D.iif : D.oif, lo, hi };
+    }
+    case 'state': {
+      if (c.states.length !== 1) return undefined;
+      const i = STATES.indexOf(c.states[0]);
+      return { dim: D.state, lo: i, hi: i };
+    }
+    default:
+      return undefined;
+  }
 }
 
 function collectInterfaces(conds: readonly Condition[], out: Set<string>): void {

@@ -30,8 +30,9 @@ export class ChainReach {
     if (set.length === 0) return [];
     // Most rules are not covered: a corner or the centre of one of their boxes that no earlier rule
     // contains proves it without any subtraction.
+    const w: number[] = new Array<number>(set[0].length >> 1);
     for (const b of set.slice(0, 4)) {
-      for (const w of witnesses(b)) if (!this.index.covers(w, before)) return undefined;
+      for (let k = 0; k < WITNESSES; k++) if (!this.index.covers(witness(b, k, w), before)) return undefined;
     }
     // Usually one earlier rule contains the whole of it: name that rule alone.
     const containers: number[] = [];
@@ -62,18 +63,16 @@ export class ChainReach {
   }
 }
 
-/** The low corner, the high corner and the centre of a box. */
-function witnesses(b: Box): number[][] {
-  const n = b.length >> 1;
-  const lo = new Array<number>(n).fill(0);
-  const hi = new Array<number>(n).fill(0);
-  const mid = new Array<number>(n).fill(0);
-  for (let d = 0; d < n; d++) {
-    lo[d] = b[2 * d];
-    hi[d] = b[2 * d + 1];
-    mid[d] = Math.floor((b[2 * d] + b[2 * d + 1]) / 2);
+const WITNESSES = 3;
+
+/** Witness k of a box, written into `out`: its low corner, its centre, its high corner. */
+function witness(b: Box, k: number, out: number[]): number[] {
+  for (let d = 0; d < out.length; d++) {
+    const lo = b[2 * d];
+    const hi = b[2 * d + 1];
+    out[d] = k === 0 ? lo : k === 1 ? Math.floor((lo + hi) / 2) : hi;
   }
-  return [lo, mid, hi];
+  return out;
 }
 
 function sameBoxes(a: Box[], b: Box[]): boolean {

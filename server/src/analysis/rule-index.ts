@@ -152,13 +152,20 @@ function chooseSplit(items: Item[], used: number): { dim: number; split: number 
   const step = Math.max(1, Math.floor(items.length / SAMPLE));
   const sample: Box[] = [];
   for (let i = 0; i < items.length && sample.length < SAMPLE; i += step) sample.push(items[i].box);
+  const centres = new Float64Array(sample.length);
   let best: { dim: number; split: number; separated: number } | undefined;
   for (let d = 0; d < dims; d++) {
     if (used & (1 << d)) continue;
-    const centres = sample.map((b) => Math.floor((b[2 * d] + b[2 * d + 1]) / 2)).sort((a, b) => a - b);
+    const lo = 2 * d;
+    // A dimension in which every sampled box is the same cannot separate anything.
+    let varies = false;
+    for (const b of sample) if (b[lo] !== sample[0][lo] || b[lo + 1] !== sample[0][lo + 1]) { varies = true; break; }
+    if (!varies) continue;
+    for (let i = 0; i < sample.length; i++) centres[i] = Math.floor((sample[i][lo] + sample[i][lo + 1]) / 2);
+    centres.sort();
     const split = centres[centres.length >> 1];
     let separated = 0;
-    for (const b of sample) if (b[2 * d + 1] < split || b[2 * d] > split) separated++;
+    for (const b of sample) if (b[lo + 1] < split || b[lo] > split) separated++;
     if (!best || separated > best.separated) best = { dim: d, split, separated };
   }
   return best && best.separated > 0 ? best : undefined;
