@@ -1,11 +1,11 @@
 // Runs every test suite with node's test runner. Suites that need root, the kernel, a browser or
 // code-server skip themselves with a message where those are missing.
-// Usage: node scripts/test.mjs [unit|parse-diff|kernel|lsp|editor ...]  (default: all)
+// Usage: node scripts/test.mjs [unit|grammar|parse-diff|kernel|lsp|editor ...]  (default: all)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const suites = ['unit', 'parse-diff', 'kernel', 'lsp', 'editor'];
+const suites = ['unit', 'grammar', 'parse-diff', 'kernel', 'lsp', 'editor'];
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : suites;
 const files = [];
 for (const s of wanted) {
