@@ -56,10 +56,10 @@ test('Firewall Lens in a real VS Code (code-server + Chromium)', { skip, timeout
   const workspace = join(base, 'workspace');
   const profile = freshProfile(join(base, 'profile'));
   // The examples are named *.rules, which the extension does not claim (udev's rules are *.rules too):
-  // the workspace says what they are, as a user with such names would. rules.v4, *.nft and the
-  // iptables-save header are recognised by the extension itself.
+  // the workspace says what they are, as a user with such names would (examples/.vscode does the
+  // same for the demo). rules.v4, *.nft and the iptables-save header are recognised by the extension.
   cpSync(join(ROOT, 'examples'), workspace, { recursive: true });
-  mkdirSync(join(workspace, '.vscode'));
+  mkdirSync(join(workspace, '.vscode'), { recursive: true });
   writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'files.associations': { '*.rules': 'iptables' } }, null, 2));
   const outage = join(workspace, 'outage.rules');
   const original = readFileSync(outage, 'utf8');
