@@ -1,0 +1,709 @@
+// Reads the words of one command line (`-A INPUT -p tcp --dport 22 -j ACCEPT`) the way
+// iptables 1.8 does (xshared.c do_parse on top of getopt_long):
+// - words are processed left to right; options may come in any order (`-j ACCEPT -s 10.0.0.1`);
+// - `!` negates the next option; `! !` and a trailing `!` are errors, and so is `-s ! x` (the
+//   old intrapositioned form: `!` becomes the option's argument);
+// - long options may be abbreviated when unambiguous (`--dpo 22`) and written `--name=value`;
+//   short options may be clustered (`-fv`) and take an attached argument (`-ieth0`), except
+//   that iptables 1.8.9 then reads -s, -d, -p and -j's value as the whole word (an error);
+// - an option unknown to the loaded extensions loads the match named after the `-p` protocol
+//   (so `-p tcp --dport 22` needs no `-m tcp`) and is looked up again;
+// - extension options go to the most recently loaded extension that has them;
+// - iptables stops at the first error of a line: so do we (one finding per bad line).
+import type { Finding, FindingCode } from '../../model/finding';
+import { finding } from '../../model/finding';
+import type { Family } from '../../model/policy';
+import { formatNetwork, parseAddressList } from './addresses';
+import { findMatch, findTarget, isStandardTargetName, STANDARD_TARGETS, type ExtSpec, type OptSpec } from './extensions';
+import { BIT_C, builtinBit, BUILTIN_NAMES, COMMAND_LETTERS, LONG_BUILTIN_NAMES, LONG_BUILTINS, SHORT, type BuiltinOpt } from './builtin-options';
+import type { Token } from './lexer';
+import { parseProtocol, protocolName, strtoui, PROTO_DCCP, PROTO_SCTP, PROTO_TCP, PROTO_UDP, PROTO_UDPLITE } from './numbers';
+import type { ChainCommandNode, MatchNode, OptionNode, RuleNode, TargetNode } from './tree';
+import { lineRange, tokenRange } from './tree';
+import type { ValueContext } from './values';
+
+/** What the command reader needs to know about its surroundings. */
+export interface CommandContext {
+  family: Family;
+  table: string;
+  line: number;
+  lineText: string;
+  findings: Finding[];
+}
+
+/** One loaded extension instance of the rule being read. */
+interface ExtInst {
+  spec: ExtSpec;
+  unknown: boolean;
+  node: MatchNode | TargetNode;
+  /** A later `-m` of the same extension took over: options go to the newer one. */
+  completed: boolean;
+  /** Canonical names of the options given so far (few: a plain array is the cheapest set). */
+  seen: string[] | undefined;
+  isTarget: boolean;
+}
+
+const NO_TOKENS: Token[] = [];
+const NO_NAMES: string[] = [];
+
+const MULTIPORT_PROTOS = [PROTO_TCP, PROTO_UDP, PROTO_UDPLITE, PROTO_SCTP, PROTO_DCCP];
+
+class LineError extends Error {
+  constructor(readonly code: FindingCode, message: string, readonly tok?: { start: number; end: number }) {
+    super(message);
+  }
+}
+
+/** What iptables' assert_valid_chain_name refuses in a chain name, or undefined. */
+export function chainNameProblem(name: string): string | undefined {
+  if (name.length >= 29) return `chain name \`${name}' is too long (at most 28 characters)`;
+  if (name.startsWith('-') || name.startsWith('!')) return `chain name \`${name}' may not start with \`${name[0]}'`;
+  if (/\s/.test(name)) return `chain name \`${name}' contains whitespace`;
+  return undefined;
+}
+
+export interface ParsedCommand {
+  node: RuleNode | ChainCommandNode;
+}
+
+/** Reads one command line. `tokens` are the words after an optional `[p:b]` counters prefix. */
+export function parseCommand(tokens: Token[], ctx: CommandContext, countersToken?: Token): ParsedCommand {
+  const reader = new CommandReader(tokens, ctx);
+  try {
+    reader.run();
+    reader.finish();
+  } catch (e) {
+    if (!(e instanceof LineError)) throw e;
+    const tok = e.tok ?? { start: 0, end: ctx.lineText.length };
+    ctx.findings.push(finding(e.code, e.message, tokenRange(ctx.line, tok)));
+    reader.failed = true;
+  }
+  return { node: reader.build(countersToken) };
+}
+
+class CommandReader {
+  failed = false;
+  skipped = false;
+  private i = 0;
+  private invert: Token | undefined;
+  command: { letter: string; tok: Token } | undefined;
+  chainTok: Token | undefined;
+  ruleNumTok: Token | undefined;
+  ruleNumber: number | undefined;
+  argTok: Token | undefined;
+  readonly options: OptionNode[] = [];
+  /** Letters of the rule options given so far (-s, -p, …, -c). */
+  private seenBuiltin = 0;
+  readonly matches: ExtInst[] = [];
+  /** Extension types in option-table order: newest first (getopt sees the newest options first). */
+  private readonly typeOrder: ExtInst[] = [];
+  target: ExtInst | undefined;
+  targetNode: TargetNode | undefined;
+  proto: number | undefined;
+  protoName: string | undefined;
+  protoNegated = false;
+  private protoUsed = false;
+  /** An -s/-d with several addresses: iptables then refuses `!` on either. */
+  private addressList: OptionNode | undefined;
+  private verbose = false;
+  private readonly vctx: ValueContext;
+
+  constructor(private readonly tokens: Token[], private readonly ctx: CommandContext) {
+    this.vctx = { family: ctx.family, protoName: undefined, option: '' };
+  }
+
+  run(): void {
+    const toks = this.tokens;
+    while (this.i < toks.length && !this.skipped) {
+      const tok = toks[this.i];
+      const t = tok.text;
+      if (t === '!') {
+        if (this.invert) throw new LineError('syntax', 'two `!` in a row: negate an option once', tok);
+        this.invert = tok;
+        this.i++;
+        continue;
+      }
+      if (t.length > 2 && t.charCodeAt(0) === 45 && t.charCodeAt(1) === 45) {
+        this.i++;
+        this.longOption(tok);
+      } else if (t.length > 1 && t.charCodeAt(0) === 45) {
+        this.i++;
+        if (t === '--') {
+          // getopt stops at `--`; iptables then refuses any remaining word.
+          if (this.i < toks.length) throw new LineError('syntax', `unexpected \`${toks[this.i].text}' after \`--'`, toks[this.i]);
+          continue;
+        }
+        this.shortOptions(tok);
+      } else {
+        const what = t === '' ? 'an empty word' : `\`${t}'`;
+        throw new LineError('syntax', `unexpected ${what}: an option (such as -p, -s, -j) is expected here`, tok);
+      }
+    }
+  }
+
+  /** The next word as an option's argument (getopt takes it whatever it looks like). */
+  private requiredArg(flag: Token): Token {
+    if (this.i >= this.tokens.length) throw new LineError('syntax', `option ${flag.text.length === 2 || flag.text.startsWith('--') ? flag.text : `-${flag.text}`} needs an argument`, flag);
+    return this.tokens[this.i++];
+  }
+
+  /** xs_has_arg: the next word if it does not look like an option. */
+  private optionalNext(): Token | undefined {
+    const n = this.tokens[this.i];
+    if (n && n.text[0] !== '-' && n.text[0] !== '!') { this.i++; return n; }
+    return undefined;
+  }
+
+  private longOption(tok: Token): void {
+    const t = tok.text;
+    const eq = t.indexOf('=');
+    const name = eq < 0 ? t.slice(2) : t.slice(2, eq);
+    const flag: Token = eq < 0 ? tok : subToken(tok, 0, eq);
+    const attached: Token | undefined = eq < 0 ? undefined : subToken(tok, eq + 1, t.length);
+    for (let attempt = 0; ; attempt++) {
+      const found = this.lookupLong(name, flag);
+      if (found) {
+        if (found.kind === 'builtin') {
+          const b = found.opt;
+          if (b.arg === 0 && attached) throw new LineError('syntax', `option --${found.name} takes no argument`, tok);
+          let arg: Token | undefined = attached;
+          if (attached && 'sdpjio'.includes(b.letter)) this.wholeWordArg(tok, b.letter);
+          if (b.arg === 1 && !arg) arg = this.requiredArg(flag);
+          this.builtin(b.letter, flag, arg, b.arg === 2);
+        } else {
+          if (found.opt.parser.nargs === 0 && attached) throw new LineError('syntax', `option --${found.opt.name} takes no argument`, tok);
+          this.extOption(found.inst, found.opt, flag, attached);
+        }
+        return;
+      }
+      if (attempt === 0 && this.loadProto()) continue;
+      break;
+    }
+    // An extension without an option table here: take `--name [args…]` as written.
+    const unknown = this.latestUnknown();
+    if (unknown) { this.unknownOption(unknown, flag, attached); return; }
+    throw new LineError('syntax', this.unknownOptionMessage(`--${name}`), flag);
+  }
+
+  private unknownOptionMessage(opt: string): string {
+    const hint = this.proto === undefined && /^--(dport|sport|destination-port|source-port|syn|tcp-flags|icmp-type|icmpv6-type)$/.test(opt)
+      ? ` (it belongs to a protocol match: give -p first, e.g. -p tcp ${opt})` : '';
+    return `unknown option ${opt}${hint}`;
+  }
+
+  private shortOptions(tok: Token): void {
+    const t = tok.text;
+    for (let k = 1; k < t.length; k++) {
+      const c = t[k];
+      const kind = SHORT[c];
+      const flag = t.length === 2 ? tok : subToken(tok, k === 1 ? 0 : k, k + 1);
+      if (kind === undefined || c === 'b') throw new LineError('syntax', `unknown option -${c}`, flag);
+      const rest = k + 1 < t.length ? subToken(tok, k + 1, t.length) : undefined;
+      if (kind === 1) {
+        if (rest && 'sdpj'.includes(c)) this.wholeWordArg(tok, c);
+        const arg = rest ?? this.requiredArg(flag);
+        this.builtin(c, flag, arg, false);
+        return;
+      }
+      if (kind === 2) {
+        this.builtin(c, flag, rest, true);
+        return;
+      }
+      this.builtin(c, flag, undefined, false);
+      if (this.skipped) return;
+    }
+  }
+
+  /**
+   * iptables 1.8.9 takes the value of -s, -d, -p and -j (and of --in-interface= and
+   * --out-interface=) from the whole word when it is attached (`-s10.0.0.1` is the address
+   * `-s10.0.0.1`), so these never work; -i and -o attached to the short option do.
+   */
+  private wholeWordArg(tok: Token, letter: string): never {
+    const name = BUILTIN_NAMES[letter] ?? 'jump';
+    throw new LineError(letter === 'j' ? 'syntax' : 'invalid-value', `iptables reads \`${tok.text}' whole as the value of --${name}: write the option and its value as two words`, tok);
+  }
+
+  private lookupLong(name: string, flag: Token):
+    | { kind: 'builtin'; opt: BuiltinOpt; name: string }
+    | { kind: 'ext'; inst: ExtInst; opt: OptSpec }
+    | undefined {
+    const b = LONG_BUILTINS[name];
+    if (b) return { kind: 'builtin', opt: b, name };
+    const order = this.typeOrder;
+    for (let k = 0; k < order.length; k++) {
+      const inst = order[k];
+      const o = inst.spec.options.get(name);
+      if (o) return { kind: 'ext', inst: this.latestOf(inst), opt: o };
+    }
+    if (name === '') return undefined;
+    // getopt_long: a unique abbreviation (aliases of one option count once).
+    let hit: { kind: 'builtin'; opt: BuiltinOpt; name: string } | { kind: 'ext'; inst: ExtInst; opt: OptSpec } | undefined;
+    let hitKey = '';
+    const consider = (key: string, h: typeof hit): boolean => {
+      if (hit && hitKey !== key) throw new LineError('syntax', `option --${name} is ambiguous`, flag);
+      hit = h;
+      hitKey = key;
+      return true;
+    };
+    for (const n of LONG_BUILTIN_NAMES) {
+      const b = LONG_BUILTINS[n] as BuiltinOpt;
+      if (n.startsWith(name)) consider(`b:${b.letter}`, { kind: 'builtin', opt: b, name: n });
+    }
+    for (const inst of this.typeOrder) {
+      for (const n of inst.spec.names) {
+        if (n.startsWith(name)) {
+          const o = inst.spec.options.get(n) as OptSpec;
+          consider(`${inst.isTarget ? 't' : 'm'}:${inst.spec.name}:${o.id}`, { kind: 'ext', inst: this.latestOf(inst), opt: o });
+        }
+      }
+    }
+    return hit;
+  }
+
+  /** The newest instance of an extension type (options of a type go to it). */
+  private latestOf(inst: ExtInst): ExtInst {
+    if (inst.isTarget) return inst;
+    for (let k = this.matches.length - 1; k >= 0; k--) if (this.matches[k].spec === inst.spec) return this.matches[k];
+    return inst;
+  }
+
+  private latestUnknown(): ExtInst | undefined {
+    if (this.target?.unknown) return this.target;
+    for (let k = this.matches.length - 1; k >= 0; k--) if (this.matches[k].unknown) return this.matches[k];
+    return undefined;
+  }
+
+  /** load_proto(): load the match named after the -p protocol, once per rule. */
+  private loadProto(): boolean {
+    if (this.protoName === undefined || this.protoUsed) return false;
+    const found = findMatch(this.protoName, this.ctx.family);
+    if (!found || found.unknown) return false;
+    this.protoUsed = true;
+    this.addMatch(found.spec, false, undefined, undefined);
+    return true;
+  }
+
+  private addMatch(spec: ExtSpec, unknown: boolean, flag: Token | undefined, nameTok: Token | undefined): void {
+    const ms = this.matches;
+    for (let k = 0; k < ms.length; k++) if (ms[k].spec === spec) ms[k].completed = true;
+    const node: MatchNode = { module: spec.name, flag, nameToken: nameTok, implicit: flag === undefined, options: [], opaque: !spec.modeled, unknown };
+    const inst: ExtInst = { spec, unknown, node, completed: false, seen: undefined, isTarget: false };
+    this.matches.push(inst);
+    let known = false;
+    for (let k = 0; k < this.typeOrder.length; k++) if (!this.typeOrder[k].isTarget && this.typeOrder[k].spec === spec) { known = true; break; }
+    if (!known) this.typeOrder.unshift(inst);
+  }
+
+  private builtin(letter: string, flag: Token, arg: Token | undefined, optionalArg: boolean): void {
+    const inv = this.invert;
+    this.invert = undefined;
+    if (COMMAND_LETTERS.includes(letter)) { this.commandOption(letter, flag, arg, optionalArg, inv); return; }
+    switch (letter) {
+      case 's': case 'd': case 'p': case 'i': case 'o': case 'f':
+        this.ruleOption(letter, flag, arg, inv);
+        return;
+      case 'j': case 'g':
+        this.jump(letter, flag, arg as Token, inv);
+        return;
+      case 'm':
+        this.match(flag, arg as Token, inv);
+        return;
+      case 'v':
+        if (inv && !this.verbose) throw new LineError('syntax', 'cannot have ! before -v', inv);
+        this.verbose = true;
+        return;
+      case 'M':
+        return;
+      case 'c':
+        this.counters(flag, arg as Token, inv);
+        return;
+      case '4': case '6': {
+        if (inv) throw new LineError('syntax', `cannot have ! before -${letter}`, inv);
+        const fam = letter === '4' ? 4 : 6;
+        // iptables-restore silently skips lines meant for the other family.
+        if (fam !== this.ctx.family) this.skipped = true;
+        return;
+      }
+      case 't':
+        throw new LineError('syntax', 'the -t option cannot be used in an iptables-restore file: the table is given by the `*table` line', flag);
+      case 'w': case 'W':
+        throw new LineError('syntax', `-${letter} cannot be used in an iptables-restore file`, flag);
+      case 'n': case 'x': case '0':
+        throw new LineError('syntax', `option ${flag.text} is only for listing rules`, flag);
+      case 'h': case 'V':
+        throw new LineError('syntax', `${flag.text} makes iptables-restore print ${letter === 'h' ? 'help' : 'its version'} and stop: the rest of the file would not be loaded`, flag);
+      default:
+        throw new LineError('syntax', `unknown option ${flag.text}`, flag);
+    }
+  }
+
+  private commandOption(letter: string, flag: Token, arg: Token | undefined, optionalArg: boolean, inv: Token | undefined): void {
+    if (inv) throw new LineError('syntax', `unexpected \`!' before ${flag.text}`, inv);
+    if (this.command) throw new LineError('syntax', `cannot use -${letter} with -${this.command.letter}: one command per line`, flag);
+    this.command = { letter, tok: flag };
+    let chain = arg;
+    if (optionalArg && !chain) chain = this.optionalNext();
+    this.chainTok = chain;
+    switch (letter) {
+      case 'I': case 'D': case 'R': case 'L': case 'S': case 'Z': {
+        const next = (letter !== 'L' && letter !== 'S' && letter !== 'Z') || chain ? this.optionalNext() : undefined;
+        if (next) {
+          const n = strtoui(next.text, 2147483647, 1);
+          if (n === undefined) throw new LineError('invalid-value', `invalid rule number \`${next.text}': rule numbers start at 1`, next);
+          this.ruleNumTok = next;
+          this.ruleNumber = n;
+        } else if (letter === 'R') {
+          throw new LineError('syntax', '-R needs a chain and a rule number', flag);
+        }
+        break;
+      }
+      case 'N': {
+        const p = chainNameProblem((chain as Token).text);
+        if (p) throw new LineError('syntax', p, chain);
+        if (isStandardTargetName((chain as Token).text) || findTarget((chain as Token).text, this.ctx.family)) {
+          throw new LineError('syntax', `chain name \`${(chain as Token).text}' clashes with a target name`, chain);
+        }
+        break;
+      }
+      case 'E': {
+        const to = this.optionalNext();
+        if (!to) throw new LineError('syntax', '-E needs the old and the new chain name', flag);
+        const p = chainNameProblem(to.text);
+        if (p) throw new LineError('syntax', p, to);
+        this.argTok = to;
+        break;
+      }
+      case 'P': {
+        const pol = this.optionalNext();
+        if (!pol) throw new LineError('syntax', '-P needs a chain and a policy', flag);
+        this.argTok = pol;
+        break;
+      }
+    }
+  }
+
+  private ruleOption(letter: string, flag: Token, arg: Token | undefined, inv: Token | undefined): void {
+    const name = BUILTIN_NAMES[letter] as string;
+    const bit = builtinBit(letter);
+    if (this.seenBuiltin & bit) throw new LineError('syntax', `-${letter} (--${name}) may be given only once per rule`, flag);
+    this.seenBuiltin |= bit;
+    const opt: OptionNode = { name, flag, not: inv, args: arg ? [arg] : [], value: undefined };
+    this.options.push(opt);
+    const a = arg as Token;
+    switch (letter) {
+      case 's': case 'd': {
+        const { addrs, errors } = parseAddressList(a.text, this.ctx.family);
+        if (errors.length > 0) {
+          const e = errors[0];
+          throw new LineError('invalid-value', e.message, a.quoted ? a : { start: a.start + e.start, end: a.start + e.end });
+        }
+        if (addrs.length > 1) this.addressList = opt;
+        if (inv && addrs.some((el) => el.prefix === 0)) {
+          throw new LineError('invalid-value', `\`! ${flag.text} ${a.text}' never matches anything (a /0 mask is every address), and iptables-restore (nf_tables) refuses it`, a);
+        }
+        for (let k = 0; k < addrs.length; k++) {
+          const el = addrs[k];
+          const r = a.quoted ? a : { start: a.start + el.start, end: a.start + el.end };
+          if (el.hostname !== undefined) {
+            this.ctx.findings.push(finding('invalid-value', `\`${el.hostname}' is a host name: iptables-restore resolves it through DNS when the rules are loaded, Firewall Lens does not (the rule is treated as matching an unknown address)`, tokenRange(this.ctx.line, r), { severity: 'warning' }));
+          } else if (el.hostBits) {
+            const network = formatNetwork(el);
+            this.ctx.findings.push(finding('cidr-host-bits', `${a.text.slice(el.start, el.end)} has bits set past its mask: iptables uses the network ${network}`, tokenRange(this.ctx.line, r), { data: { network } }));
+          }
+        }
+        opt.value = { kind: 'addrs', addrs };
+        return;
+      }
+      case 'p': {
+        const lowered = a.text.toLowerCase();
+        const p = parseProtocol(lowered);
+        if (p === undefined) throw new LineError('invalid-value', `unknown protocol \`${a.text}': a name (tcp, udp, icmp, …) or a number 0-255 is expected`, a);
+        if (p === 0 && inv) throw new LineError('invalid-value', '`! -p all` never matches anything', a);
+        this.proto = p;
+        this.protoNegated = !!inv;
+        this.protoName = strtouiLike(lowered) ? protocolName(p) : lowered;
+        opt.value = { kind: 'proto', proto: p };
+        if (this.ctx.family === 6 && !inv && (p === 0 ? false : [43, 44, 51, 60].includes(p))) {
+          this.ctx.findings.push(finding('invalid-value', `-p ${a.text} never matches in ip6tables: it is an IPv6 extension header, not an upper-layer protocol (use an extension match)`, tokenRange(this.ctx.line, a), { severity: 'warning' }));
+        }
+        return;
+      }
+      case 'i': case 'o': {
+        if (a.text === '') throw new LineError('invalid-value', 'empty interface name', a);
+        if (a.text.length >= 16) throw new LineError('invalid-value', `interface name \`${a.text}' is too long (at most 15 characters)`, a);
+        opt.value = { kind: 'iface', name: a.text };
+        return;
+      }
+      case 'f':
+        if (this.ctx.family === 6) throw new LineError('syntax', '-f does not exist in ip6tables (use -m frag)', flag);
+        opt.value = { kind: 'flag' };
+        return;
+    }
+  }
+
+  private jump(letter: string, flag: Token, arg: Token, inv: Token | undefined): void {
+    if (this.targetNode) throw new LineError('syntax', 'a rule has one target: -j or -g given twice', flag);
+    if (inv) throw new LineError('syntax', `cannot have ! before ${flag.text}`, inv);
+    const name = arg.text;
+    if (name.length === 0) throw new LineError('syntax', 'empty target name', arg);
+    if (name.length >= 29) throw new LineError('syntax', `target name \`${name}' is too long (at most 28 characters)`, arg);
+    if (/\s/.test(name)) throw new LineError('syntax', `invalid target name \`${name}'`, arg);
+    const node: TargetNode = { kind: letter === 'g' ? 'goto' : 'jump', flag, nameToken: arg, name, type: 'chain', options: [] };
+    this.targetNode = node;
+    if (STANDARD_TARGETS.has(name)) { node.type = 'standard'; return; }
+    const found = findTarget(name, this.ctx.family);
+    if (!found) return;
+    node.type = 'extension';
+    // -g takes a chain name as it is: no target extension is loaded (the caller refuses it).
+    if (letter === 'g') return;
+    const inst: ExtInst = { spec: found.spec, unknown: found.unknown, node, completed: false, seen: undefined, isTarget: true };
+    this.target = inst;
+    this.typeOrder.unshift(inst);
+  }
+
+  private match(flag: Token, arg: Token, inv: Token | undefined): void {
+    if (inv) throw new LineError('syntax', 'unexpected `!` before -m: negate the match\'s options instead', inv);
+    const found = findMatch(arg.text, this.ctx.family);
+    if (!found && !/^[A-Za-z][A-Za-z0-9_]*$/.test(arg.text)) {
+      throw new LineError('syntax', `\`${arg.text}' is not a match extension name (-m takes a name such as tcp, conntrack, comment)`, arg);
+    }
+    const other: Family = this.ctx.family === 4 ? 6 : 4;
+    if (!found && findMatch(arg.text, other)) {
+      throw new LineError('syntax', `the ${arg.text} match exists only in ${other === 6 ? 'ip6tables' : 'iptables'} (IPv${other})`, arg);
+    }
+    if (!found) {
+      this.ctx.findings.push(finding('unsupported', `match extension \`${arg.text}' is unknown to Firewall Lens (and to iptables 1.8.9 without add-ons): the analysis treats the rule as possibly matching or not`, tokenRange(this.ctx.line, arg)));
+      const spec: ExtSpec = { name: arg.text, options: new Map(), names: [] };
+      this.addMatch(spec, true, flag, arg);
+      return;
+    }
+    if (found.unknown) {
+      this.ctx.findings.push(finding('unsupported', `match \`${arg.text}' is not modeled: the analysis treats the rule as possibly matching or not`, tokenRange(this.ctx.line, arg)));
+    }
+    this.addMatch(found.spec, found.unknown, flag, arg);
+  }
+
+  private counters(flag: Token, arg: Token, inv: Token | undefined): void {
+    if (inv) throw new LineError('syntax', 'cannot have ! before -c', inv);
+    if (this.seenBuiltin & BIT_C) throw new LineError('syntax', '-c may be given only once', flag);
+    this.seenBuiltin |= BIT_C;
+    let pc = arg.text;
+    let bc: string | undefined;
+    const comma = pc.indexOf(',');
+    if (comma >= 0) { bc = pc.slice(comma + 1); pc = pc.slice(0, comma); }
+    if (bc === undefined) bc = this.optionalNext()?.text;
+    if (bc === undefined) throw new LineError('syntax', '-c needs a packet and a byte counter', flag);
+    const num = /^[ \t]*[+-]?[0-9]/;
+    if (!num.test(pc) || !num.test(bc)) throw new LineError('invalid-value', '-c counters must be numbers', arg);
+  }
+
+  private extOption(inst: ExtInst, opt: OptSpec, flag: Token, attached: Token | undefined): void {
+    const inv = this.invert;
+    this.invert = undefined;
+    const owner = inst.spec.name;
+    if (inst.seen?.includes(opt.id)) throw new LineError('syntax', `${owner}: option --${opt.id} may be given only once`, flag);
+    if (inv && !opt.invert) throw new LineError('syntax', `${owner}: option --${opt.name} cannot be negated with !`, inv);
+    if (inst.seen) inst.seen.push(opt.id); else inst.seen = [opt.id];
+    const nargs = opt.parser.nargs;
+    let args: Token[] = NO_TOKENS;
+    if (nargs >= 1) args = [attached ?? this.requiredArg(flag)];
+    if (nargs === 2) {
+      const n = this.tokens[this.i];
+      if (!n || n.text[0] === '-' || n.text[0] === '!') throw new LineError('syntax', `--${opt.name} needs two arguments`, flag);
+      args.push(n);
+      this.i++;
+    }
+    const node: OptionNode = { name: opt.id, flag, not: inv, args, value: undefined };
+    inst.node.options.push(node);
+    if (opt.parser.parse) {
+      const vctx = this.vctx;
+      vctx.protoName = this.protoName;
+      vctx.option = opt.name;
+      const r = opt.parser.parse(args.length === 1 ? [args[0].text] : args.map((a) => a.text), vctx);
+      const where = args.length > 0 ? spanOf(args) : flag;
+      if (r.error) throw new LineError('invalid-value', `${owner}: ${r.error}`, where);
+      if (r.warning) this.ctx.findings.push(finding('invalid-value', `${owner}: ${r.warning}`, tokenRange(this.ctx.line, where), { severity: 'warning' }));
+      node.value = r.value;
+    }
+  }
+
+  /** An option of an extension without a table: the option and the words after it up to the next option. */
+  private unknownOption(inst: ExtInst, flag: Token, attached: Token | undefined): void {
+    const inv = this.invert;
+    this.invert = undefined;
+    const args: Token[] = attached ? [attached] : [];
+    while (this.i < this.tokens.length) {
+      const n = this.tokens[this.i].text;
+      if (n[0] === '-' || n === '!') break;
+      args.push(this.tokens[this.i++]);
+    }
+    const node: OptionNode = { name: flag.text.replace(/^--/, ''), flag, not: inv, args, value: undefined };
+    inst.node.options.push(node);
+  }
+
+  /** The checks iptables makes after reading all words. */
+  finish(): void {
+    if (this.skipped) return;
+    if (this.invert) throw new LineError('syntax', '`!` at the end of the line: nothing follows it', this.invert);
+    for (let k = 0; k < this.matches.length; k++) this.finalCheck(this.matches[k]);
+    if (this.target) this.finalCheck(this.target);
+    if (!this.command) throw new LineError('syntax', 'no command: a rule line starts with -A CHAIN (or -I, -N, -P, …)', this.tokens[0] ?? { start: 0, end: this.ctx.lineText.length });
+    const letter = this.command.letter;
+    const ruleCmd = 'AIDRC'.includes(letter);
+    if (!ruleCmd) {
+      for (const o of this.options) throw new LineError('syntax', `${o.flag.text} cannot be used with -${letter}`, o.flag);
+      if (this.targetNode) throw new LineError('syntax', `${this.targetNode.flag.text} cannot be used with -${letter}`, this.targetNode.flag);
+      if ((this.seenBuiltin & BIT_C) && letter !== 'P') throw new LineError('syntax', `-c cannot be used with -${letter}`, this.command.tok);
+    } else if ((this.seenBuiltin & BIT_C) && (letter === 'D' || letter === 'C')) {
+      throw new LineError('syntax', `-c cannot be used with -${letter}`, this.command.tok);
+    }
+    if (letter === 'D' && this.ruleNumber !== undefined && (this.options.length > 0 || this.targetNode || this.matches.length > 0)) {
+      throw new LineError('syntax', '-D with a rule number takes no rule options', this.command.tok);
+    }
+    const chain = this.chainTok?.text;
+    if (chain !== undefined && chain.length >= 29) throw new LineError('syntax', `chain name \`${chain}' is too long (at most 28 characters)`, this.chainTok);
+    if (ruleCmd && chain !== undefined) {
+      const out = this.options.find((o) => o.name === 'out-interface');
+      const inn = this.options.find((o) => o.name === 'in-interface');
+      if (out && (chain === 'INPUT' || chain === 'PREROUTING')) throw new LineError('syntax', `-o cannot be used in ${chain}: incoming packets have no output interface yet`, out.flag);
+      if (inn && (chain === 'OUTPUT' || chain === 'POSTROUTING')) throw new LineError('syntax', `-i cannot be used in ${chain}: locally generated packets have no input interface`, inn.flag);
+    }
+    if (ruleCmd && this.addressList) {
+      const negated = this.options.find((o) => (o.name === 'source' || o.name === 'destination') && o.not);
+      if (negated) throw new LineError('syntax', `\`!\` cannot be used on -s or -d when ${this.addressList.flag.text} lists several addresses (iptables expands the list into one rule per address)`, negated.not);
+    }
+    if (ruleCmd) this.protocolChecks();
+    const t = this.targetNode;
+    if (ruleCmd && t) {
+      if (this.ctx.table === 'nat' && t.name === 'DROP') throw new LineError('syntax', 'DROP cannot be used in the nat table: it is not for filtering', t.nameToken);
+      const tables = this.target?.spec.tables;
+      if (tables && !tables.includes(this.ctx.table)) {
+        throw new LineError('syntax', `${t.name} can only be used in the ${tables.join(' or ')} table`, t.nameToken);
+      }
+      const natPorts = t.options.find((o) => (o.name === 'to-destination' || o.name === 'to-source' || o.name === 'to-ports') && o.value?.kind === 'text' && o.value.text === 'ports');
+      if (natPorts && (this.proto === undefined || this.protoNegated || ![PROTO_TCP, PROTO_UDP, PROTO_SCTP, PROTO_DCCP].includes(this.proto))) {
+        throw new LineError('syntax', `${t.name} with a port needs -p tcp, udp, sctp or dccp`, natPorts.args[0]);
+      }
+      if (t.name === 'REJECT') {
+        const w = t.options.find((o) => o.name === 'reject-with');
+        if (w?.value?.kind === 'text' && w.value.text === 'tcp-reset' && (this.proto !== PROTO_TCP || this.protoNegated)) {
+          throw new LineError('invalid-value', 'REJECT --reject-with tcp-reset needs -p tcp', w.args[0]);
+        }
+      }
+    }
+  }
+
+  private finalCheck(inst: ExtInst): void {
+    const spec = inst.spec;
+    const name = spec.name;
+    const where = inst.isTarget ? (inst.node as TargetNode).nameToken : ((inst.node as MatchNode).nameToken ?? (inst.node as MatchNode).options[0]?.flag);
+    const seen = inst.seen ?? NO_NAMES;
+    if (spec.mandatory) {
+      for (const m of spec.mandatory) if (!seen.includes(m)) throw new LineError('syntax', `${name}: option --${m} must be given`, where);
+    }
+    if (spec.oneOf) {
+      let any = false;
+      for (const id of spec.oneOf.ids) if (seen.includes(id)) { any = true; break; }
+      if (!any) throw new LineError('syntax', spec.oneOf.message, where);
+    }
+    if (spec.exclusive && seen.length > 1) {
+      for (const group of spec.exclusive) {
+        const given = group.filter((id) => seen.includes(id));
+        if (given.length > 1) {
+          const o = inst.node.options.find((x) => x.name === given[1]);
+          throw new LineError('syntax', `${name}: --${given[0]} and --${given[1]} cannot be used together`, o?.flag ?? where);
+        }
+      }
+    }
+    if (spec.needs) {
+      for (const opt in spec.needs) {
+        const needed = spec.needs[opt];
+        if (seen.includes(opt) && !seen.includes(needed)) throw new LineError('syntax', `${name}: --${opt} also needs --${needed}`, where);
+      }
+    }
+  }
+
+  /** Matches that only work for some protocols (the kernel or iptables-nft refuse them otherwise). */
+  private protocolChecks(): void {
+    for (let k = 0; k < this.matches.length; k++) {
+      const m = this.matches[k];
+      const node = m.node as MatchNode;
+      const where = node.nameToken ?? node.options[0]?.flag;
+      if (m.spec.name === 'multiport') {
+        const okProtos = MULTIPORT_PROTOS;
+        if (this.proto === undefined || this.proto === 0) throw new LineError('syntax', 'multiport needs -p tcp, udp, udplite, sctp or dccp', where);
+        if (this.protoNegated || !okProtos.includes(this.proto)) throw new LineError('syntax', 'multiport only works with tcp, udp, udplite, sctp and dccp', where);
+        continue;
+      }
+      const protos = m.spec.protos;
+      if (!protos) continue;
+      const pname = m.spec.name === 'icmp6' ? 'icmpv6' : m.spec.name;
+      if (this.proto === undefined || this.proto === 0 || !protos.includes(this.proto)) {
+        throw new LineError('syntax', `the ${m.spec.name} match needs -p ${pname}`, where);
+      }
+      if (this.protoNegated) {
+        const withOptions = (m.spec.name === 'tcp' || m.spec.name === 'udp') && node.options.length > 0;
+        if (!withOptions) throw new LineError('syntax', `the ${m.spec.name} match needs -p ${pname}, not ! -p ${pname}`, where);
+        this.ctx.findings.push(finding('invalid-value', `! -p ${pname} with ${m.spec.name} options never matches`, tokenRange(this.ctx.line, where ?? { start: 0, end: 0 }), { severity: 'warning' }));
+      }
+    }
+    const chain = this.chainTok?.text;
+    if (chain === 'INPUT' || chain === 'FORWARD' || chain === 'PREROUTING') {
+      for (const m of this.matches) {
+        if (m.spec.name === 'owner') throw new LineError('syntax', `the owner match only works in OUTPUT and POSTROUTING, not in ${chain}`, (m.node as MatchNode).nameToken);
+      }
+    }
+  }
+
+  build(countersToken: Token | undefined): RuleNode | ChainCommandNode {
+    const { line, lineText } = this.ctx;
+    const letter = this.command?.letter ?? 'A';
+    const range = lineRange(line, 0, lineText.length);
+    if ('AIDRC'.includes(letter)) {
+      const matches: MatchNode[] = [];
+      for (let k = 0; k < this.matches.length; k++) matches.push(this.matches[k].node as MatchNode);
+      const node: RuleNode = {
+        kind: 'rule',
+        line,
+        range,
+        text: lineText,
+        tokens: this.tokens,
+        ok: !this.failed,
+        command: letter as RuleNode['command'],
+        chain: this.chainTok?.text ?? '',
+        options: this.options,
+        matches,
+      };
+      if (this.command) node.commandToken = this.command.tok;
+      if (this.chainTok) node.chainToken = this.chainTok;
+      if (this.ruleNumTok) { node.ruleNumberToken = this.ruleNumTok; node.ruleNumber = this.ruleNumber; }
+      if (countersToken) node.countersToken = countersToken;
+      if (this.targetNode) node.target = this.targetNode;
+      if (this.skipped) node.skipped = true;
+      return node;
+    }
+    const node: ChainCommandNode = { kind: 'chain-command', line, range, text: lineText, tokens: this.tokens, ok: !this.failed, command: letter as ChainCommandNode['command'] };
+    if (this.command) node.commandToken = this.command.tok;
+    if (this.chainTok) { node.chainToken = this.chainTok; node.chain = this.chainTok.text; }
+    if (this.argTok) node.argToken = this.argTok;
+    if (this.skipped) node.skipped = true;
+    return node;
+  }
+}
+
+/** A piece of a word (`--dport=22` → `22`); quoted words keep their whole span. */
+function subToken(tok: Token, from: number, to: number): Token {
+  if (tok.quoted) return { text: tok.text.slice(from, to), start: tok.start, end: tok.end, quoted: true };
+  return { text: tok.text.slice(from, to), start: tok.start + from, end: tok.start + to, quoted: false };
+}
+
+function spanOf(toks: Token[]): Token {
+  if (toks.length === 1) return toks[0];
+  return { text: toks.map((t) => t.text).join(' '), start: toks[0].start, end: toks[toks.length - 1].end, quoted: false };
+}
+
+function strtouiLike(s: string): boolean {
+  const c = s.charCodeAt(0);
+  return (c >= 48 && c <= 57) || c === 43 || c === 32 || c === 9;
+}

@@ -1,0 +1,184 @@
+// What one iptables rule means in the model's terms: its conditions (each keeping the range of
+// the word it came from, for hovers and quick fixes), its action and its comment. What the model
+// cannot express (TCP flags, fragments, rate limits, marks, sets, DNS names, non-contiguous
+// masks, SNAT/DNAT conntrack states) becomes an `opaque` condition, so the analysis stays sound:
+// an opaque condition may or may not hold for any packet.
+import type { Action, AddrRange, ConnState, Condition, Family, Range, Verdict } from '../../model/policy';
+import type { AddrValue } from './addresses';
+import { dict } from './dict';
+import type { MatchNode, OptionNode, RuleMeaning, RuleNode, Token } from './tree';
+import { tokenRange } from './tree';
+
+const MODEL_STATES = new Set<string>(['INVALID', 'NEW', 'ESTABLISHED', 'RELATED', 'UNTRACKED']);
+const VERDICTS = dict<Verdict>({ ACCEPT: 'accept', DROP: 'drop', REJECT: 'reject' });
+const V6_ALL = (1n << 128n) - 1n;
+
+/** Lowers a parsed rule (with its options and matches) into conditions, action and comment. */
+export function ruleMeaning(node: RuleNode, family: Family): RuleMeaning {
+  const conditions: Condition[] = [];
+  const line = node.line;
+  let comment: string | undefined;
+  const options = node.options;
+  for (let k = 0; k < options.length; k++) lowerBuiltin(options[k], line, family, conditions);
+  const matches = node.matches;
+  for (let k = 0; k < matches.length; k++) {
+    const m = matches[k];
+    if (m.module === 'comment') {
+      const c = m.options[0]?.value;
+      if (c?.kind === 'text') comment = comment === undefined ? c.text : `${comment} ${c.text}`;
+      continue;
+    }
+    lowerMatch(m, line, family, conditions);
+  }
+  const meaning: RuleMeaning = { conditions, action: lowerAction(node) };
+  if (comment !== undefined) meaning.comment = comment;
+  return meaning;
+}
+
+function valueRange(line: number, o: OptionNode): Range {
+  const a = o.args;
+  if (a.length === 0) return tokenRange(line, o.flag);
+  return { start: { line, character: a[0].start }, end: { line, character: a[a.length - 1].end } };
+}
+
+function lowerBuiltin(o: OptionNode, line: number, family: Family, out: Condition[]): void {
+  const negate = o.not !== undefined;
+  const v = o.value;
+  switch (o.name) {
+    case 'source': case 'destination': {
+      if (v?.kind !== 'addrs') return;
+      out.push(addrCondition(o.name === 'source' ? 'src' : 'dst', negate, v.addrs, valueRange(line, o), o));
+      return;
+    }
+    case 'protocol':
+      if (v?.kind === 'proto' && v.proto !== 0) out.push({ field: 'proto', negate, protos: [v.proto], range: valueRange(line, o) });
+      return;
+    case 'in-interface': case 'out-interface':
+      if (v?.kind === 'iface') out.push({ field: o.name === 'in-interface' ? 'iif' : 'oif', negate, names: [v.name], range: valueRange(line, o) });
+      return;
+    case 'fragments':
+      out.push({ field: 'opaque', negate, what: negate ? 'not a non-first fragment (! -f)' : 'non-first fragments only (-f)', range: tokenRange(line, o.flag) });
+      return;
+  }
+}
+
+function addrCondition(field: 'src' | 'dst', negate: boolean, addrs: AddrValue[], range: Range, o: OptionNode): Condition {
+  const ranges: AddrRange[] = [];
+  for (let k = 0; k < addrs.length; k++) {
+    const a = addrs[k];
+    if (a.hostname !== undefined || a.prefix < 0) {
+      const why = a.hostname !== undefined ? `host name ${a.hostname} (resolved by DNS at load time)` : 'a non-contiguous mask';
+      return { field: 'opaque', negate, what: `${o.flag.text} ${o.args[0]?.text ?? ''}: ${why}`, range };
+    }
+    ranges.push(toAddrRange(a));
+  }
+  return { field, negate, addrs: ranges, range };
+}
+
+export function toAddrRange(a: AddrValue): AddrRange {
+  if (a.family === 4) {
+    const net = a.net as number;
+    const last = net + 2 ** (32 - a.prefix) - 1;
+    return { family: 4, first: BigInt(net), last: BigInt(last) };
+  }
+  const net = a.net as bigint;
+  const hostMask = a.prefix === 0 ? V6_ALL : (1n << BigInt(128 - a.prefix)) - 1n;
+  return { family: 6, first: net, last: net | hostMask };
+}
+
+function lowerMatch(m: MatchNode, line: number, family: Family, out: Condition[]): void {
+  if (m.opaque) {
+    out.push({ field: 'opaque', negate: false, what: matchText(m), range: matchRange(m, line) });
+    return;
+  }
+  const options = m.options;
+  for (let k = 0; k < options.length; k++) {
+    const o = options[k];
+    const negate = o.not !== undefined;
+    const v = o.value;
+    const range = valueRange(line, o);
+    switch (o.name) {
+      case 'source-port': case 'source-ports':
+        if (v?.kind === 'ports') out.push({ field: 'sport', negate, ports: v.ranges, range });
+        continue;
+      case 'destination-port': case 'destination-ports':
+        if (v?.kind === 'ports') out.push({ field: 'dport', negate, ports: v.ranges, range });
+        continue;
+      case 'ports':
+        if (v?.kind === 'ports') {
+          out.push({ field: 'any', negate, range, alternatives: [[{ field: 'sport', negate: false, ports: v.ranges, range }], [{ field: 'dport', negate: false, ports: v.ranges, range }]] });
+        }
+        continue;
+      case 'icmp-type': case 'icmpv6-type':
+        if (v?.kind === 'icmp') {
+          // `any` (IPv4 type 255) matches every ICMP packet; negated, none.
+          if (v.icmp.any) { if (negate) out.push({ field: 'icmp', negate: false, keys: [], range }); }
+          else out.push({ field: 'icmp', negate, keys: [v.icmp.keys], range });
+        }
+        continue;
+      case 'ctstate': case 'state':
+        if (v?.kind === 'states') out.push(stateCondition(v.states, negate, range, o));
+        continue;
+      case 'src-range': case 'dst-range':
+        if (v?.kind === 'range') {
+          const first = BigInt(v.first);
+          const last = BigInt(v.last);
+          const addrs: AddrRange[] = first <= last ? [{ family: v.family, first, last }] : [];
+          out.push({ field: o.name === 'src-range' ? 'src' : 'dst', negate, addrs, range });
+        }
+        continue;
+      default:
+        // TCP flags and options, SCTP chunks, DCCP types, conntrack's other tests.
+        out.push({ field: 'opaque', negate, what: `${m.module} ${optionText(o)}`, range: optionRange(o, line) });
+    }
+  }
+}
+
+function stateCondition(states: string[], negate: boolean, range: Range, o: OptionNode): Condition {
+  const known = states.filter((s) => MODEL_STATES.has(s)) as ConnState[];
+  if (known.length === states.length) return { field: 'state', negate, states: known, range };
+  // SNAT/DNAT are facts about the connection the model does not track.
+  const opaque: Condition = { field: 'opaque', negate: false, what: `${o.flag.text} ${o.args[0]?.text ?? ''} (SNAT/DNAT state)`, range };
+  if (known.length === 0) return { ...opaque, negate };
+  return { field: 'any', negate, range, alternatives: [[{ field: 'state', negate: false, states: known, range }], [opaque]] };
+}
+
+function lowerAction(node: RuleNode): Action {
+  const t = node.target;
+  if (!t) return { kind: 'continue', target: '' };
+  const range = tokenRange(node.line, t.nameToken);
+  if (t.kind === 'goto') return { kind: 'goto', chain: t.name, range };
+  if (t.type === 'chain') return { kind: 'jump', chain: t.name, range };
+  if (t.name === 'RETURN') return { kind: 'return', range };
+  const verdict = VERDICTS[t.name];
+  if (verdict) return { kind: 'verdict', verdict, range };
+  return { kind: 'continue', target: t.name, range };
+}
+
+function optionText(o: OptionNode): string {
+  return `${o.not ? '! ' : ''}${o.flag.text}${o.args.map((a) => ` ${a.text}`).join('')}`;
+}
+
+function optionRange(o: OptionNode, line: number): Range {
+  const first: Token = o.not ?? o.flag;
+  const last: Token = o.args.length > 0 ? o.args[o.args.length - 1] : o.flag;
+  return { start: { line, character: first.start }, end: { line, character: last.end } };
+}
+
+function matchText(m: MatchNode): string {
+  const head = m.implicit ? '' : `-m ${m.module}`;
+  const opts = m.options.map(optionText).join(' ');
+  return `${head}${head && opts ? ' ' : ''}${opts}`;
+}
+
+function matchRange(m: MatchNode, line: number): Range {
+  const first: Token | undefined = m.flag ?? (m.options[0] ? (m.options[0].not ?? m.options[0].flag) : undefined);
+  let last: Token | undefined = m.nameToken;
+  const lo = m.options[m.options.length - 1];
+  if (lo) last = lo.args.length > 0 ? lo.args[lo.args.length - 1] : lo.flag;
+  const s = first ?? last;
+  const e = last ?? first;
+  if (!s || !e) return { start: { line, character: 0 }, end: { line, character: 0 } };
+  return { start: { line, character: s.start }, end: { line, character: e.end } };
+}
+
