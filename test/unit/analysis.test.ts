@@ -235,3 +235,23 @@ test('explain splits a range into the parts each rule decides', () => {
   assert.match(e.parts[1].traffic, /10\.0\.0\.0\/8.*except.*10\.1\.0\.0\/16|except/);
   assert.equal(e.size, String(2 ** 24));
 });
+
+test('-I N counts kernel rules: a line with two sources is two rules, and an insert can fall between them', () => {
+  // Verdicts as the kernel gives them (checked in a network namespace by the kernel suite).
+  const text = [
+    '*filter', ':INPUT DROP [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]',
+    '-A INPUT -s 198.51.100.1,198.51.100.2 -p tcp --dport 22 -j REJECT',
+    '-I INPUT 2 -p tcp --dport 22 -j ACCEPT',
+    '-A INPUT -s 198.51.100.1,198.51.100.2 -p tcp --dport 80 -j REJECT',
+    '-I INPUT 6 -p tcp --dport 80 -j ACCEPT',
+    'COMMIT', '',
+  ].join('\n');
+  const d = load(text);
+  assert.deepEqual(d.findings.filter((f) => f.severity === 'error').map((f) => f.message), []);
+  const q = (src: string, dport: number) => verdict(d, { src, dst: '10.0.0.1', proto: 'tcp', dport });
+  assert.deepEqual(q('198.51.100.1', 22), { verdict: 'reject', line: 4 });
+  assert.deepEqual(q('198.51.100.2', 22), { verdict: 'accept', line: 5 });
+  assert.deepEqual(q('198.51.100.3', 80), { verdict: 'accept', line: 7 });
+  // Line 5 is reached by 198.51.100.1: no shadowed finding on it, though its other half is.
+  assert.deepEqual(codes(d, 'shadowed-rule'), []);
+});

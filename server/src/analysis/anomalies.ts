@@ -44,7 +44,29 @@ export function findAnomalies(policy: Policy, compiled: Compiled, resolve: Resol
   return { findings, facts };
 }
 
-function checkOrder(chain: Chain, reach: ChainReach, compiled: Compiled, unreachable: Set<Rule>, out: Finding[]): void {
+function checkOrder(chain: Chain, reach: ChainReach, compiled: Compiled, unreachable: Set<Rule>, findings: Finding[]): void {
+  // One line can be several rules (iptables makes one per address of `-s a,b`); a line is only
+  // reported when every rule made of it is unreachable.
+  const out: Finding[] = [];
+  const key = (r: { range: Rule['range'] }) => `${r.range.start.line}:${r.range.start.character}`;
+  const siblings = new Map<string, Rule[]>();
+  for (const r of chain.rules) {
+    const k = key(r);
+    const list = siblings.get(k);
+    if (list) list.push(r);
+    else siblings.set(k, [r]);
+  }
+  checkRules(chain, reach, compiled, unreachable, out);
+  const reported = new Set<string>();
+  for (const f of out) {
+    const k = key(f);
+    if (reported.has(k) || !siblings.get(k)!.every((r) => unreachable.has(r))) continue;
+    reported.add(k);
+    findings.push(f);
+  }
+}
+
+function checkRules(chain: Chain, reach: ChainReach, compiled: Compiled, unreachable: Set<Rule>, out: Finding[]): void {
   for (const rule of chain.rules) {
     const { may } = compiled.sets.get(rule)!;
     if (may.length === 0) continue;

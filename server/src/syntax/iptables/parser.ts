@@ -335,33 +335,43 @@ class FileReader {
       return;
     }
     const rules = rulesOf(t, chain);
+    // Rule numbers count kernel rules: a line with several source or destination addresses is
+    // several rules, and a number may fall between them (kernelPosition splits the line then).
     switch (node.command) {
       case 'I': {
         const n = node.ruleNumber ?? 1;
-        if (n > rules.length + 1) {
-          this.fail(node, 'invalid-value', `cannot insert at position ${n}: chain ${chain.name} has ${rules.length} rule${rules.length === 1 ? '' : 's'} here`, parsed.ruleNumberToken);
+        const at = kernelPosition(rules, n - 1);
+        if (at === undefined) {
+          this.fail(node, 'invalid-value', `cannot insert at position ${n}: chain ${chain.name} has ${kernelCount(rules)} rule${kernelCount(rules) === 1 ? '' : 's'} here`, parsed.ruleNumberToken);
           return;
         }
-        rules.splice(n - 1, 0, node);
+        rules.splice(at, 0, node);
         return;
       }
       case 'R': {
         const n = node.ruleNumber as number;
-        if (n > rules.length) {
-          this.fail(node, 'invalid-value', `cannot replace rule ${n}: chain ${chain.name} has ${rules.length} here`, parsed.ruleNumberToken);
+        const at = n <= kernelCount(rules) ? kernelPosition(rules, n - 1) : undefined;
+        if (at === undefined) {
+          this.fail(node, 'invalid-value', `cannot replace rule ${n}: chain ${chain.name} has ${kernelCount(rules)} here`, parsed.ruleNumberToken);
           return;
         }
         this.findings.push(finding('syntax', '-R in a restore file: iptables-restore 1.8.9 (nf_tables) crashes on it; iptables-legacy-restore accepts it', tokenRange(node.line, parsed.commandToken as Token), { severity: 'warning' }));
-        rules[n - 1] = node;
+        kernelPosition(rules, n);
+        rules[at] = node;
         return;
       }
       case 'D': case 'C': {
         if (node.ruleNumber !== undefined) {
-          if (node.ruleNumber > rules.length) {
-            this.fail(node, 'invalid-value', `cannot delete rule ${node.ruleNumber}: chain ${chain.name} has ${rules.length} here`, parsed.ruleNumberToken);
+          const n = node.ruleNumber;
+          const at = n <= kernelCount(rules) ? kernelPosition(rules, n - 1) : undefined;
+          if (at === undefined) {
+            this.fail(node, 'invalid-value', `cannot delete rule ${n}: chain ${chain.name} has ${kernelCount(rules)} here`, parsed.ruleNumberToken);
             return;
           }
-          rules.splice(node.ruleNumber - 1, 1);
+          if (node.command === 'D') {
+            kernelPosition(rules, n); // the deleted kernel rule must stand alone
+            rules.splice(at, 1);
+          }
           return;
         }
         const key = ruleKey(parsed);
@@ -455,6 +465,58 @@ function readCounters(s: string): number | string {
   // strtok writes NULs at `colon` and `end`: past the `]`, they would cut the command short.
   if (colon > close || (end >= 0 && end > close)) return 'malformed counters: `[packets:bytes]` is expected';
   return close;
+}
+
+/** How many kernel rules iptables makes of a line: one per source address × destination address. */
+function kernelRules(node: RuleNode): number {
+  let n = 1;
+  for (const c of node.meaning?.conditions ?? []) if ((c.field === 'src' || c.field === 'dst') && !c.negate) n *= c.addrs.length;
+  return n;
+}
+
+function kernelCount(rules: RuleNode[]): number {
+  let n = 0;
+  for (const r of rules) n += kernelRules(r);
+  return n;
+}
+
+/**
+ * The index in `rules` where kernel rule number k (0-based) starts, after splitting a multi-address
+ * line in two places if k falls inside it; undefined past the end (k = count is the end itself).
+ */
+function kernelPosition(rules: RuleNode[], k: number): number | undefined {
+  let acc = 0;
+  for (let i = 0; i < rules.length; i++) {
+    if (acc === k) return i;
+    const n = kernelRules(rules[i]);
+    if (k < acc + n) {
+      rules.splice(i, 1, ...splitRule(rules[i]));
+      return i + (k - acc);
+    }
+    acc += n;
+  }
+  return acc === k ? rules.length : undefined;
+}
+
+/** One node per kernel rule of a multi-address line, in iptables' order (sources outermost). */
+function splitRule(node: RuleNode): RuleNode[] {
+  const m = node.meaning!;
+  const src = m.conditions.find((c) => c.field === 'src' && !c.negate);
+  const dst = m.conditions.find((c) => c.field === 'dst' && !c.negate);
+  const srcs = src && src.field === 'src' ? src.addrs : [undefined];
+  const dsts = dst && dst.field === 'dst' ? dst.addrs : [undefined];
+  const parts: RuleNode[] = [];
+  for (const a of srcs) {
+    for (const b of dsts) {
+      const part = Object.create(node) as RuleNode;
+      part.meaning = {
+        ...m,
+        conditions: m.conditions.map((c) => (c === src && a ? { ...c, addrs: [a] } : c === dst && b ? { ...c, addrs: [b] } : c)),
+      };
+      parts.push(part);
+    }
+  }
+  return parts;
 }
 
 /** A chain's rules in order, with pending head insertions merged in. */
