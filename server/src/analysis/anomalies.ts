@@ -3,7 +3,8 @@
 // what could arrive, and a question that exceeds its budget claims nothing (DESIGN.md, soundness).
 import type { Chain, Entry, Policy, Rule } from '../model/policy';
 import { Finding, finding } from '../model/finding';
-import { Box, intersect, subtract } from '../packets/boxes';
+import { Box, coalesce, intersect, subtract } from '../packets/boxes';
+import { reachingSet } from './explain';
 import { D } from '../packets/space';
 import { serviceName, SENSITIVE_PORTS } from '../packets/services';
 import type { Compiled } from './compile';
@@ -213,7 +214,15 @@ function checkOpenToWorld(entry: Entry, compiled: Compiled, resolve: Resolve, fa
     for (const rule of chain.rules) {
       if (rule.action.kind !== 'verdict' || rule.action.verdict !== 'accept') continue;
       if (facts.get(chain)?.unreachable.has(rule)) continue;
-      const reason = worldOpenReason(compiled.sets.get(rule)!.must, space.universeOf.bind(space), lo, newState, sensitive);
+      // "Everything from lan0" is how routers let their own network out: without knowing which
+      // interface faces the internet, only sensitive ports are worth a warning on such a rule.
+      const onInterface = rule.conditions.some((c) => c.field === 'iif' && !c.negate);
+      let reason = worldOpenReason(compiled.sets.get(rule)!.must, space.universeOf.bind(space), lo, newState, sensitive, onInterface);
+      // A rule in a user chain sees only what the jumps to it let through: judge what reaches it.
+      if (reason && !entry.stages.includes(chain)) {
+        const reaching = intersect(reachingSet(compiled, resolve, entry, rule), compiled.sets.get(rule)!.must);
+        reason = worldOpenReason(coalesce(reaching), space.universeOf.bind(space), lo, newState, sensitive, onInterface);
+      }
       if (!reason) continue;
       const srcCond = rule.conditions.find((c) => c.field === 'src');
       out.push(finding('open-to-world', `Open to the world: ${reason} is accepted from any source address.`, srcCond?.range ?? rule.range, {
@@ -223,7 +232,7 @@ function checkOpenToWorld(entry: Entry, compiled: Compiled, resolve: Resolve, fa
   }
 }
 
-function worldOpenReason(must: Box[], universe: (f: 4 | 6) => Box | undefined, lo: [number, number], newState: number, sensitive: readonly number[]): string | undefined {
+function worldOpenReason(must: Box[], universe: (f: 4 | 6) => Box | undefined, lo: [number, number], newState: number, sensitive: readonly number[], onInterface: boolean): string | undefined {
   for (const b of must) {
     const u = universe(b[0] as 4 | 6)!;
     let srcFull = true;
@@ -237,8 +246,10 @@ function worldOpenReason(must: Box[], universe: (f: 4 | 6) => Box | undefined, l
     const dHi = b[2 * D.dport + 1];
     const portProtos = [6, 17, 132].filter((p) => p >= pLo && p <= pHi);
     if (!portProtos.length) continue;
-    if (pLo === 0 && pHi === 255 && dLo === 0 && dHi === 65535) return 'all traffic (every protocol and port)';
-    if (dLo === 0 && dHi === 65535) return `every ${portProtos.map(protoName).join('/')} port`;
+    if (dLo === 0 && dHi === 65535) {
+      if (onInterface) continue;
+      return pLo === 0 && pHi === 255 ? 'all traffic (every protocol and port)' : `every ${portProtos.map(protoName).join('/')} port`;
+    }
     const hits = sensitive.filter((p) => p >= dLo && p <= dHi);
     if (hits.length) return hits.slice(0, 4).map((p) => `${protoName(portProtos[0])}/${p}${serviceName(p) ? ` (${serviceName(p)})` : ''}`).join(', ');
   }
