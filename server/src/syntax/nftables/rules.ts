@@ -1,0 +1,875 @@
+// One rule, checked the way nft evaluates it and lowered into model conditions and actions.
+//
+// Checks: selector values (via values.ts), set references and their types, protocol conflicts
+// (`udp dport` after `ip protocol tcp`, `ip6 saddr` in an ip table), statements after a verdict,
+// jump targets. Lowering: each match becomes conditions — a header field implies its protocol
+// (`tcp dport 22` ⇒ tcp) and, in an inet table, its family (`ip saddr` ⇒ IPv4); what the model
+// cannot express (marks, rates, fib, dynamic sets...) becomes an `opaque` condition so that the
+// analysis stays sound. A verdict map becomes one model rule per verdict, in element order: the
+// keys of a map are disjoint, so this keeps first-match semantics.
+import type { Action, Condition, ConnState, Family as ModelFamily, IntRange, Range } from '../../model/policy';
+import type { ChainStmt, Expr, MatchStmt, OtherStmt, RejectStmt, RuleNode, SelectorExpr, Span, Stmt, VerdictNode, VmapStmt } from './ast';
+import { BITMASK_TYPES } from './datatypes';
+import type { Token } from './lexer';
+import { CT_DIR_KEYS, CT_KEYS, FieldInfo, L4_PROTO, META_KEYS, PAYLOAD_FIELDS } from './keywords';
+import type { ChainState, LoweredRule, ResolvedElem, SetState, TableState, TypeInfo, ValueItem, VerdictValue } from './state';
+import { Report, typeName, ValueError, ValueResolver } from './values';
+
+export interface RuleEnv {
+  report: Report;
+  reportAt: (code: 'invalid-value', message: string, at: Range) => void;
+  rangeOf: (s: Span | Token) => Range;
+  /** The rule's source text on one line. */
+  textOf: (s: Span) => string;
+  table: TableState;
+  chain: ChainState;
+  /** Creates the chain of a `jump { ... }` and lowers its rules. */
+  anonymousChain: (parent: ChainState, stmt: ChainStmt) => ChainState | undefined;
+}
+
+const OTHER_SELECTORS: Readonly<Record<string, FieldInfo>> = {
+  'fib type': { dtype: 'fib_addrtype', bits: 32 }, 'fib oif': { dtype: 'iface_index', bits: 32 }, 'fib oifname': { dtype: 'ifname', bits: 128 },
+  'rt classid': { dtype: 'realm', bits: 32 }, 'rt nexthop': { dtype: 'invalid', bits: 0 }, 'rt mtu': { dtype: 'integer', bits: 16 },
+  'rt ipsec': { dtype: 'boolean', bits: 8 }, 'socket transparent': { dtype: 'integer', bits: 8 }, 'socket mark': { dtype: 'mark', bits: 32 },
+  'socket wildcard': { dtype: 'integer', bits: 8 }, 'socket cgroupv2': { dtype: 'integer', bits: 64 }, osf: { dtype: 'string', bits: 128 },
+  numgen: { dtype: 'integer', bits: 32 }, jhash: { dtype: 'integer', bits: 32 }, symhash: { dtype: 'integer', bits: 32 },
+};
+
+const selectorCache = new Map<string, FieldInfo | undefined>();
+
+/** The datatype of what a selector loads; undefined for unknown keys. */
+export function selectorInfo(key: string): FieldInfo | undefined {
+  if (selectorCache.has(key)) return selectorCache.get(key);
+  const [a, ...rest] = key.split(' ');
+  const b = rest.join(' ');
+  let info: FieldInfo | undefined;
+  if (a === 'meta') info = META_KEYS[b];
+  else if (a === 'ct') info = rest[0] === 'original' || rest[0] === 'reply' ? CT_DIR_KEYS[rest.slice(1).join(' ')] : CT_KEYS[b];
+  else if (PAYLOAD_FIELDS[a]?.[b]) info = PAYLOAD_FIELDS[a][b];
+  else if (OTHER_SELECTORS[key]) info = OTHER_SELECTORS[key];
+  else if (a === 'exthdr') info = { dtype: 'boolean', bits: 8 };
+  selectorCache.set(key, info);
+  return info;
+}
+
+/** First and second word of a selector key ('tcp dport' → tcp, dport), cached per key. */
+const partsCache = new Map<string, [string, string]>();
+function keyParts(key: string): [string, string] {
+  let p = partsCache.get(key);
+  if (!p) {
+    const w = key.split(' ');
+    p = [w[0], w[1] ?? ''];
+    partsCache.set(key, p);
+  }
+  return p;
+}
+
+const PORTED = [6, 17, 33, 132, 136]; // tcp udp dccp sctp udplite: a transport header with ports
+const L4_NAMES: Record<number, string> = Object.fromEntries(Object.entries(L4_PROTO).map(([k, v]) => [v, k]));
+const STATE_BITS: [bigint, ConnState][] = [[1n, 'INVALID'], [2n, 'ESTABLISHED'], [4n, 'RELATED'], [8n, 'NEW'], [64n, 'UNTRACKED']];
+const TERMINAL_OTHER = new Set(['snat', 'dnat', 'masquerade', 'redirect', 'queue', 'fwd']);
+
+/** Lowers a rule; undefined when it has an error (already reported) and cannot be modelled. */
+export function lowerRule(env: RuleEnv, rule: RuleNode): LoweredRule | undefined {
+  return new RuleEval(env).run(rule);
+}
+
+interface Lowered { deps: Condition[]; main: Condition[] }
+
+class RuleEval {
+  private readonly values: ValueResolver;
+  private errors = 0;
+  /** Protocols the rule's matches so far tie it to (nft's protocol context), per layer. */
+  private readonly l3: string[] = [];
+  private readonly l4: string[] = [];
+  /** The network protocol named last (what `reject with icmp/icmpv6` is checked against). */
+  private l3Last?: string;
+  private readonly conds: Condition[] = [];
+  private action?: Action;
+  private branches?: { conditions: Condition[]; action: Action }[];
+  private terminal?: Stmt;
+  private firstEffect?: string;
+  /** A named set was looked up: the lowering depends on its final contents. */
+  usesSet = false;
+
+  constructor(private readonly env: RuleEnv) {
+    const report: Report = (code, message, at, data) => {
+      if (code !== 'cidr-host-bits' && code !== 'unsupported') this.errors++;
+      env.report(code, message, at, data);
+    };
+    this.values = new ValueResolver(report, env.rangeOf);
+    const fam = env.table.family;
+    if (fam === 'ip' || fam === 'ip6' || fam === 'arp') {
+      this.l3.push(fam);
+      this.l3Last = fam;
+    }
+  }
+
+  private error(code: 'syntax' | 'invalid-value' | 'undefined-reference', message: string, at: Span): void {
+    this.errors++;
+    this.env.report(code, message, at);
+  }
+
+  run(rule: RuleNode): LoweredRule | undefined {
+    for (const stmt of rule.stmts) {
+      if (this.terminal) {
+        this.error('syntax', 'Statement after terminal statement has no effect', stmt);
+        continue;
+      }
+      try {
+        this.statement(stmt);
+      } catch (e) {
+        if (!(e instanceof ValueError)) throw e;
+      }
+    }
+    if (this.errors) return undefined;
+    const range = this.env.rangeOf(rule);
+    const text = this.env.textOf(rule);
+    const action: Action = this.action ?? { kind: 'continue', target: this.firstEffect ?? 'continue' };
+    const variants = this.branches
+      ? this.branches.map((b) => ({ conditions: [...this.conds, ...b.conditions], action: b.action }))
+      : [{ conditions: this.conds, action }];
+    return { node: rule, range, text, comment: rule.comment, variants, usesSet: this.usesSet };
+  }
+
+  private statement(stmt: Stmt): void {
+    switch (stmt.s) {
+      case 'match':
+        this.match(stmt);
+        return;
+      case 'verdict':
+        this.action = this.verdictAction(stmt.verdict);
+        if (stmt.verdict.kind !== 'continue') this.terminal = stmt;
+        else this.firstEffect ??= 'continue';
+        return;
+      case 'vmap':
+        this.vmap(stmt);
+        this.terminal = stmt;
+        return;
+      case 'chain': {
+        const c = this.env.anonymousChain(this.env.chain, stmt);
+        if (c) this.action = { kind: stmt.kind, chain: c.name, range: this.env.rangeOf({ first: stmt.first, last: stmt.first }) };
+        this.terminal = stmt;
+        return;
+      }
+      case 'reject':
+        this.reject(stmt);
+        this.terminal = stmt;
+        return;
+      case 'other':
+        this.other(stmt);
+        return;
+    }
+  }
+
+  // ---- matches --------------------------------------------------------------------------------
+
+  private match(stmt: MatchStmt): void {
+    let m = stmt;
+    const left = m.left;
+    if (m.op === '!') {
+      const info = left.t === 'sel' ? selectorInfo(left.key) : undefined;
+      let right = m.right;
+      while (right.t === 'var' && right.def) right = right.def.value;
+      if (!info || !BITMASK_TYPES.has(info.dtype) || (right.t !== 'val' && right.t !== 'binop')) {
+        this.error('invalid-value', 'negation can only be used with singleton bitmask values (use != to compare)', m);
+        return;
+      }
+      m = { ...m, op: '!=' };
+    }
+    if (left.t === 'sel') {
+      const info = selectorInfo(left.key);
+      this.dependency(left);
+      if (!info || m.flags || (m.op !== 'implicit' && m.op !== '==' && m.op !== '!=' && !isOrdered(info))) {
+        this.checkRhsLoosely(m.right, info);
+        this.conds.push(this.opaque(m));
+        return;
+      }
+      const negate = m.op === '!=';
+      const ordered = m.op === '<' || m.op === '>' || m.op === '<=' || m.op === '>=';
+      const rhs = this.rhs(m.right, [info], !ordered);
+      if (rhs.kind === 'items' && ordered) {
+        const v = rhs.elems[0]?.key[0];
+        if (rhs.elems.length !== 1 || !v || v.kind !== 'range' || v.lo !== v.hi) {
+          this.error('invalid-value', `'${m.op}' needs a single value`, m.right);
+          return;
+        }
+        const max = (1n << BigInt(info.bits)) - 1n;
+        const bound = v.lo;
+        const r = m.op === '<' ? [0n, bound - 1n] : m.op === '<=' ? [0n, bound] : m.op === '>' ? [bound + 1n, max] : [bound, max];
+        if (r[0] > r[1]) {
+          this.conds.push({ field: 'family', negate: false, families: [], range: this.env.rangeOf(m.right) });
+          return;
+        }
+        rhs.elems = [{ key: [{ kind: 'range', lo: r[0], hi: r[1], family: v.family }], at: rhs.elems[0].at }];
+      }
+      this.pushLowered(left, rhs, negate, m);
+      this.updateContext(left, m, rhs);
+      return;
+    }
+    if (left.t === 'concat' && left.parts.every((p) => p.t === 'sel')) {
+      const sels = left.parts as SelectorExpr[];
+      const infos = sels.map((s) => selectorInfo(s.key));
+      for (const s of sels) this.dependency(s);
+      if (infos.some((i) => !i) || (m.op !== 'implicit' && m.op !== '==' && m.op !== '!=')) {
+        this.conds.push(this.opaque(m));
+        return;
+      }
+      const rhs = this.rhs(m.right, infos as TypeInfo[], false);
+      this.pushConcat(sels, rhs, m.op === '!=', m);
+      return;
+    }
+    if (left.t === 'binop' || left.t === 'map' || left.t === 'concat') {
+      // `meta mark & 0xff == 1`, `tcp flags & (syn|ack) == syn`: not modelled.
+      this.walkSelectors(left);
+      this.conds.push(this.opaque(m));
+      return;
+    }
+    this.error('syntax', `expected a packet field (ip saddr, tcp dport, meta l4proto ...) on the left of the match`, left);
+  }
+
+  private walkSelectors(e: Expr): void {
+    if (e.t === 'sel') this.dependency(e);
+    else if (e.t === 'binop') {
+      this.walkSelectors(e.left);
+      this.walkSelectors(e.right);
+    } else if (e.t === 'concat') e.parts.forEach((p) => this.walkSelectors(p));
+    else if (e.t === 'map') this.walkSelectors(e.key);
+  }
+
+  /** Right side checks for matches we do not model (values must still be valid). */
+  private checkRhsLoosely(e: Expr, info: FieldInfo | undefined): void {
+    if (!info || e.t === 'setref' || e.t === 'binop') return;
+    if (info.dtype === 'tcp_flag' || BITMASK_TYPES.has(info.dtype) || info.dtype === 'integer' || info.dtype === 'mark') {
+      try {
+        if (e.t !== 'set' || e.elems.every((el) => el.value === undefined)) this.values.elements(e, [info], true);
+      } catch (err) {
+        if (!(err instanceof ValueError)) throw err;
+      }
+    }
+  }
+
+  /** The right side: elements, or a named set (with how far its contents are known). */
+  private rhs(e: Expr, types: TypeInfo[], allowList: boolean): RhsValues {
+    let ex = e;
+    while (ex.t === 'var' && ex.def && ex.def.value.t === 'setref') ex = ex.def.value;
+    if (ex.t === 'setref') {
+      const set = this.lookupSet(ex.name, ex);
+      this.checkSetType(set, types, ex);
+      return setValues(set);
+    }
+    const elems = this.values.elements(e, types, allowList || types.every((t) => BITMASK_TYPES.has(t.dtype)));
+    return { kind: 'items', elems, exact: true, range: this.env.rangeOf(e) };
+  }
+
+  lookupSet(name: string, at: Span): SetState {
+    const set = this.env.table.sets.get(name);
+    if (!set) {
+      this.error('undefined-reference', `set '@${name}' does not exist in table ${this.env.table.key}`, at);
+      throw new ValueError('no set');
+    }
+    set.bound = true;
+    this.usesSet = true;
+    return set;
+  }
+
+  /** The set's key type must be the selector's (nft: "datatype mismatch"). */
+  private checkSetType(set: SetState, types: TypeInfo[], at: Span): void {
+    if (!set.keyTypes) return;
+    if (set.keyTypes.length !== types.length || set.keyTypes.some((t, i) => !compatible(types[i].dtype, t.dtype))) {
+      this.error('invalid-value', `datatype mismatch, expected ${types.map((t) => typeName(t.dtype)).join(' . ')}, expression has type ${set.keyTypes.map((t) => typeName(t.dtype)).join(' . ')}`, at);
+      throw new ValueError('type');
+    }
+  }
+
+  /**
+   * Protocol dependencies of a selector and nft's "conflicting protocols" check: a header field
+   * of protocol P conflicts with any other protocol the rule already names at that layer.
+   */
+  private dependency(sel: SelectorExpr): void {
+    const [proto] = keyParts(sel.key);
+    if (proto === 'ip' || proto === 'ip6' || proto === 'arp') {
+      this.need(this.l3, proto, sel);
+      return;
+    }
+    if (L4_PROTO[proto] === undefined) return;
+    // In inet (bridge, netdev) tables an ICMP header also needs its IP version.
+    // In inet (bridge, netdev) tables an ICMP header also ties the rule to its IP version
+    // (nft adds that dependency unless a protocol was named already) without checking what
+    // came before.
+    const fam = this.env.table.family;
+    if (fam !== 'ip' && fam !== 'ip6' && fam !== 'arp' && !this.l3.length && !this.l4.length) {
+      if (proto === 'icmp' || proto === 'igmp') this.l3.push((this.l3Last = 'ip'));
+      else if (proto === 'icmpv6') this.l3.push((this.l3Last = 'ip6'));
+    }
+    this.need(this.l4, proto, sel);
+  }
+
+  private need(layer: string[], proto: string, at: Span): void {
+    const other = layer.find((p) => p !== proto);
+    if (other) {
+      this.error('invalid-value', `conflicting protocols specified: ${other} vs. ${proto}`, at);
+      throw new ValueError('conflict');
+    }
+    if (!layer.length) layer.push(proto);
+    if (layer === this.l3) this.l3Last = proto;
+  }
+
+  /**
+   * `ip protocol tcp`, `meta l4proto { tcp, udp }`, `meta nfproto ipv6` add the protocols they
+   * name to the context (each element of an anonymous set, in value order), as nft does.
+   */
+  private updateContext(sel: SelectorExpr, m: MatchStmt, rhs: RhsValues): void {
+    if ((m.op !== 'implicit' && m.op !== '==') || rhs.kind !== 'items') return;
+    let right = m.right;
+    while (right.t === 'var' && right.def) right = right.def.value;
+    if (right.t !== 'set' && rhs.elems.length !== 1) return;
+    const values: number[] = [];
+    for (const e of rhs.elems) {
+      const v = e.key[0];
+      if (v && v.kind === 'range' && v.lo === v.hi) values.push(Number(v.lo));
+    }
+    if (right.t === 'set') values.sort((a, b) => a - b);
+    for (const n of values) {
+      let layer: string[] | undefined;
+      let name: string | undefined;
+      if (sel.key === 'ip protocol' || sel.key === 'ip6 nexthdr' || sel.key === 'meta l4proto') {
+        // A protocol nft knows no header of (gre) counts as 'unknown' after meta l4proto, and
+        // not at all after ip protocol / ip6 nexthdr.
+        layer = this.l4;
+        name = L4_NAMES[n] ?? (sel.key === 'meta l4proto' ? 'unknown' : undefined);
+      } else if (sel.key === 'meta nfproto') {
+        layer = this.l3;
+        name = n === 2 ? 'ip' : n === 10 ? 'ip6' : `nfproto ${n}`;
+      } else if (sel.key === 'meta protocol' || sel.key === 'ether type') {
+        layer = this.l3;
+        name = n === 0x800 ? 'ip' : n === 0x86dd ? 'ip6' : n === 0x806 ? 'arp' : `ethertype ${n}`;
+      }
+      if (layer && name && !layer.includes(name)) layer.push(name);
+      if (layer === this.l3 && name) this.l3Last = name;
+    }
+  }
+
+  private pushLowered(sel: SelectorExpr, rhs: RhsValues, negate: boolean, m: MatchStmt): void {
+    const range = rhs.range;
+    if (rhs.kind === 'opaque') {
+      this.pushDeps(this.lowerSelector(sel, [], range).deps);
+      this.conds.push(this.opaque(m, rhs.why));
+      return;
+    }
+    const items = rhs.elems.filter((e) => !e.wild).map((e) => e.key[0]);
+    const low = this.lowerSelector(sel, items, range, m);
+    this.pushDeps(low.deps);
+    let main: Condition[] = low.main;
+    if (!rhs.exact) main = [{ field: 'any', negate: false, alternatives: [main, [this.opaque(m, rhs.why)]], range }];
+    if (!negate) {
+      this.conds.push(...main);
+      return;
+    }
+    if (main.length === 1) this.conds.push(negated(main[0]));
+    else this.conds.push({ field: 'any', negate: true, alternatives: [main], range });
+  }
+
+  private pushConcat(sels: SelectorExpr[], rhs: RhsValues, negate: boolean, m: MatchStmt): void {
+    const range = rhs.range;
+    const deps: Condition[] = [];
+    for (const s of sels) deps.push(...this.lowerSelector(s, [], range).deps);
+    this.pushDeps(deps);
+    if (rhs.kind === 'opaque') {
+      this.conds.push(this.opaque(m, rhs.why));
+      return;
+    }
+    const alternatives: Condition[][] = [];
+    for (const el of rhs.elems) {
+      if (el.wild) continue;
+      const conj: Condition[] = [];
+      sels.forEach((s, i) => conj.push(...this.lowerSelector(s, [el.key[i]], this.env.rangeOf(el.at), m).main));
+      alternatives.push(conj);
+    }
+    if (!rhs.exact) alternatives.push([this.opaque(m, rhs.why)]);
+    this.conds.push({ field: 'any', negate, alternatives, range });
+  }
+
+  /** Dependencies (protocol, family) are added once per rule: they are the same for every match. */
+  private pushDeps(deps: Condition[]): void {
+    for (const d of deps) if (!this.conds.some((x) => sameDep(x, d))) this.conds.push(d);
+  }
+
+  /** Conditions of `sel` ∈ items: dependencies (never negated) and the value condition. */
+  lowerSelector(sel: SelectorExpr, items: ValueItem[], range: Range, what?: Span): Lowered {
+    const fam = this.env.table.family;
+    const multi = fam !== 'ip' && fam !== 'ip6';
+    const [proto, field] = keyParts(sel.key);
+    switch (sel.key) {
+      case 'ip saddr':
+      case 'ip daddr':
+      case 'ip6 saddr':
+      case 'ip6 daddr': {
+        const f: ModelFamily = proto === 'ip' ? 4 : 6;
+        const addrs: { family: ModelFamily; first: bigint; last: bigint }[] = [];
+        for (const i of items) if (i.kind === 'range') addrs.push({ family: i.family ?? f, first: i.lo, last: i.hi });
+        return { deps: famDep(multi, f), main: [{ field: field === 'saddr' ? 'src' : 'dst', negate: false, addrs, range }] };
+      }
+      case 'ip protocol':
+        return { deps: famDep(multi, 4), main: [{ field: 'proto', negate: false, protos: expand(rangesOf(items), 256), range }] };
+      case 'meta l4proto':
+        return { deps: [], main: [{ field: 'proto', negate: false, protos: expand(rangesOf(items), 256), range }] };
+      case 'ip6 nexthdr':
+        // The first next header: equal to the transport protocol only without extension
+        // headers, so it may match a protocol's packets but need not match all of them.
+        return { deps: famDep(multi, 6), main: [{ field: 'proto', negate: false, protos: expand(rangesOf(items), 256), range }, { field: 'opaque', negate: false, what: 'ip6 nexthdr (IPv6 extension headers)', range }] };
+      case 'meta nfproto':
+      case 'meta protocol': {
+        const v4 = sel.key === 'meta nfproto' ? 2 : 0x800;
+        const v6 = sel.key === 'meta nfproto' ? 10 : 0x86dd;
+        const fams: ModelFamily[] = [];
+        for (const r of rangesOf(items)) {
+          if (r.lo <= v4 && v4 <= r.hi && !fams.includes(4)) fams.push(4);
+          if (r.lo <= v6 && v6 <= r.hi && !fams.includes(6)) fams.push(6);
+        }
+        return { deps: [], main: [{ field: 'family', negate: false, families: fams, range }] };
+      }
+      case 'icmp type':
+      case 'icmpv6 type': {
+        const p = proto === 'icmp' ? 1 : 58;
+        const keys: IntRange[] = [];
+        for (const r of rangesOf(items)) keys.push({ lo: r.lo * 256, hi: r.hi * 256 + 255 });
+        const deps = famDep(multi, p === 1 ? 4 : 6);
+        deps.push({ field: 'proto', negate: false, protos: [p] });
+        return { deps, main: [{ field: 'icmp', negate: false, keys, range }] };
+      }
+      case 'meta iifname':
+      case 'meta oifname':
+      case 'meta iif':
+      case 'meta oif': {
+        const names: string[] = [];
+        for (const i of items) {
+          if (i.kind !== 'str' || i.value.endsWith('+')) return { deps: [], main: [this.opaqueOf(sel, items, range, what)] };
+          names.push(i.wildcard ? i.value + '+' : i.value);
+        }
+        return { deps: [], main: [{ field: sel.key.startsWith('meta i') ? 'iif' : 'oif', negate: false, names, range }] };
+      }
+      case 'ct state': {
+        const states: ConnState[] = [];
+        for (const i of items) {
+          if (i.kind !== 'range' || i.lo !== i.hi) return { deps: [], main: [this.opaqueOf(sel, items, range, what)] };
+          for (const [bit, st] of STATE_BITS) if (i.lo & bit && !states.includes(st)) states.push(st);
+        }
+        return { deps: [], main: [{ field: 'state', negate: false, states, range }] };
+      }
+    }
+    const l4 = L4_PROTO[proto];
+    if (l4 !== undefined) {
+      const deps: Condition[] = proto === 'icmp' || proto === 'igmp' ? famDep(multi, 4) : proto === 'icmpv6' ? famDep(multi, 6) : [];
+      deps.push({ field: 'proto', negate: false, protos: [l4] });
+      if ((field === 'sport' || field === 'dport') && PORTED.includes(l4)) {
+        return { deps, main: [{ field, negate: false, ports: rangesOf(items), range }] };
+      }
+      return { deps, main: [this.opaqueOf(sel, items, range, what)] };
+    }
+    if (proto === 'th' && (field === 'sport' || field === 'dport')) {
+      // Any transport header: the ports of tcp/udp/sctp/dccp/udplite; for other protocols the
+      // same bytes mean something else (a checksum), so whether they match cannot be known.
+      return {
+        deps: [],
+        main: [{
+          field: 'any', negate: false, range,
+          alternatives: [
+            [{ field: 'proto', negate: false, protos: PORTED }, { field, negate: false, ports: rangesOf(items), range }],
+            [{ field: 'proto', negate: true, protos: PORTED }, { field: 'opaque', negate: false, what: `th ${field} on a protocol without ports`, range }],
+          ],
+        }],
+      };
+    }
+    if (proto === 'ip' || proto === 'ip6') return { deps: famDep(multi, proto === 'ip' ? 4 : 6), main: [this.opaqueOf(sel, items, range, what)] };
+    return { deps: [], main: [this.opaqueOf(sel, items, range, what)] };
+  }
+
+  /** An opaque condition for a selector the model has no dimension for; its text is the match's. */
+  private opaqueOf(sel: SelectorExpr, items: ValueItem[], range: Range, what?: Span): Condition {
+    return { field: 'opaque', negate: false, what: what ? this.env.textOf(what) : `${sel.key} ${describeItems(items)}`.trim(), range };
+  }
+
+  private opaque(m: Span, why?: string): Condition {
+    const text = this.env.textOf(m);
+    return { field: 'opaque', negate: false, what: why ? `${text} (${why})` : text, range: this.env.rangeOf(m) };
+  }
+
+  // ---- verdicts ---------------------------------------------------------------------------------
+
+  private verdictAction(v: VerdictNode): Action {
+    const range = this.env.rangeOf(v);
+    switch (v.kind) {
+      case 'accept':
+      case 'drop':
+        return { kind: 'verdict', verdict: v.kind, range };
+      case 'return':
+        return { kind: 'return', range };
+      case 'continue':
+        return { kind: 'continue', target: 'continue', range };
+      case 'jump':
+      case 'goto': {
+        const name = this.chainName(v);
+        return { kind: v.kind, chain: name ?? '?', range };
+      }
+    }
+  }
+
+  /** The target of jump/goto: must be a chain of the same table. */
+  private chainName(v: VerdictNode): string | undefined {
+    let t = v.target;
+    while (t && t.t === 'var' && t.def) t = t.def.value;
+    if (!t || t.t !== 'val') {
+      this.error('invalid-value', `expected a chain name after '${v.kind}'`, v.target ?? v);
+      return undefined;
+    }
+    const name = t.tok.kind === 'quoted' ? t.tok.text : t.tok.text;
+    const target = this.env.table.chains.get(name);
+    if (!target) {
+      this.error('undefined-reference', `chain '${name}' does not exist in table ${this.env.table.key}`, v.target ?? v);
+      return undefined;
+    }
+    if (target.hook) {
+      this.error('invalid-value', `Could not process rule: Operation not supported ('${name}' is a base chain: a ${v.kind} can only go to a regular chain)`, v.target ?? v);
+      return undefined;
+    }
+    return name;
+  }
+
+  private vmap(stmt: VmapStmt): void {
+    const left = stmt.key;
+    const sels: SelectorExpr[] = left.t === 'sel' ? [left] : left.t === 'concat' && left.parts.every((p) => p.t === 'sel') ? (left.parts as SelectorExpr[]) : [];
+    for (const s of sels) this.dependency(s);
+    const infos = sels.map((s) => selectorInfo(s.key));
+    let map = stmt.map;
+    while (map.t === 'var' && map.def) map = map.def.value;
+    const unknownKey = sels.length === 0 || infos.some((i) => !i);
+    if (map.t === 'setref') {
+      const set = this.lookupSet(map.name, map);
+      if (!set.isMap || (set.data !== 'verdict' && set.data !== undefined)) {
+        this.error('invalid-value', set.isMap ? `map '@${set.name}' does not map to verdicts (declare it with ': verdict')` : `Expression is not a map: '@${set.name}' is a set`, map);
+        return;
+      }
+      if (!unknownKey) this.checkSetType(set, infos as TypeInfo[], map);
+      this.branchesFrom(sels, unknownKey ? undefined : setValues(set), set.elements, stmt);
+      return;
+    }
+    if (map.t !== 'set') {
+      this.error('syntax', `expected '{ key : verdict, ... }' or '@map' after vmap`, map);
+      return;
+    }
+    const elems: ResolvedElem[] = [];
+    for (const el of map.elems) {
+      if (!el.value || el.value.t !== 'verdict') {
+        this.error('syntax', `expected 'key : verdict' in the verdict map`, el);
+        continue;
+      }
+      const data = this.verdictValue(el.value);
+      if (unknownKey) {
+        elems.push({ key: [], data, at: el.key });
+        continue;
+      }
+      try {
+        const keys = el.key.t === 'wild' ? [{ key: [], wild: true, at: el.key }] : this.values.elements(el.key.t === 'set' ? el.key : el.key, infos as TypeInfo[], false);
+        for (const k of keys) elems.push({ ...k, data });
+      } catch (e) {
+        if (!(e instanceof ValueError)) throw e;
+      }
+    }
+    checkMapKeys(elems, (msg, at) => this.error('invalid-value', msg, at));
+    this.branchesFrom(sels, unknownKey ? undefined : { kind: 'items', elems, exact: true, range: this.env.rangeOf(map) }, elems, stmt);
+  }
+
+  verdictValue(v: VerdictNode): VerdictValue | undefined {
+    if (v.kind === 'jump' || v.kind === 'goto') {
+      const name = this.chainName(v);
+      return name ? { kind: v.kind, chain: name } : undefined;
+    }
+    return { kind: v.kind };
+  }
+
+  /** One branch per distinct verdict, in the order the verdicts first appear. */
+  private branchesFrom(sels: SelectorExpr[], values: RhsValues | undefined, elems: ResolvedElem[], stmt: VmapStmt): void {
+    const groups: { verdict: VerdictValue; elems: ResolvedElem[] }[] = [];
+    let wild: VerdictValue | undefined;
+    for (const el of elems) {
+      const v = el.data as VerdictValue | undefined;
+      if (!v || !('kind' in v)) continue;
+      if (el.wild) {
+        wild = v;
+        continue;
+      }
+      const g = groups.find((x) => x.verdict.kind === v.kind && x.verdict.chain === v.chain);
+      if (g) g.elems.push(el);
+      else groups.push({ verdict: v, elems: [el] });
+    }
+    const range = this.env.rangeOf(stmt.map);
+    const exact = values?.kind === 'items' && values.exact;
+    const why = values && values.kind !== 'items' ? values.why : values && !values.exact ? values.why : 'the key is not modelled';
+    this.branches = [];
+    for (const s of sels) this.pushDeps(this.lowerSelector(s, [], range).deps);
+    const verdicts = groups.map((g) => g.verdict);
+    if (!values || values.kind === 'opaque') {
+      // Contents unknown: any verdict of the map may apply to any packet.
+      const kinds = verdicts.length ? verdicts : [{ kind: 'accept' as const }, { kind: 'drop' as const }];
+      for (const v of kinds) this.branches.push({ conditions: [this.opaque(stmt, why)], action: this.toAction(v, stmt) });
+      if (wild) this.branches.push({ conditions: [this.opaque(stmt, why)], action: this.toAction(wild, stmt) });
+      return;
+    }
+    for (const g of groups) {
+      const alternatives: Condition[][] = g.elems.map((el) => sels.flatMap((s, i) => this.lowerSelector(s, [el.key[i]], this.env.rangeOf(el.at)).main));
+      const cond: Condition = sels.length === 1 && g.elems.length > 0 && alternatives.every((a) => a.length === 1 && a[0].field === alternatives[0][0].field && mergeable(a[0]))
+        ? mergeConditions(alternatives.map((a) => a[0]), range)
+        : { field: 'any', negate: false, alternatives, range };
+      const conds = exact ? [cond] : [{ field: 'any' as const, negate: false, alternatives: [[cond], [this.opaque(stmt, why)]], range }];
+      this.branches.push({ conditions: conds, action: this.toAction(g.verdict, stmt) });
+    }
+    if (wild) this.branches.push({ conditions: exact ? [] : [this.opaque(stmt, why)], action: this.toAction(wild, stmt) });
+  }
+
+  private toAction(v: VerdictValue, stmt: VmapStmt): Action {
+    const range = this.env.rangeOf(stmt);
+    switch (v.kind) {
+      case 'accept':
+      case 'drop':
+        return { kind: 'verdict', verdict: v.kind, range };
+      case 'return':
+        return { kind: 'return', range };
+      case 'continue':
+        return { kind: 'continue', target: 'continue', range };
+      default:
+        return { kind: v.kind, chain: v.chain ?? '?', range };
+    }
+  }
+
+  // ---- other statements ---------------------------------------------------------------------------
+
+  private reject(stmt: RejectStmt): void {
+    const fam = this.env.table.family;
+    const w = stmt.with;
+    if (w?.family === 'tcp') {
+      if (this.l4.some((p) => p !== 'tcp')) {
+        this.error('invalid-value', 'you cannot use tcp reset with this protocol', stmt);
+        return;
+      }
+      // nft adds the dependency `meta l4proto tcp` itself.
+      this.conds.push({ field: 'proto', negate: false, protos: [6] });
+    } else if (w?.family === 'icmp' || w?.family === 'icmpv6') {
+      const need = w.family === 'icmp' ? 'ip' : 'ip6';
+      if (this.l3Last && this.l3Last !== need) {
+        this.error('invalid-value', `conflicting protocols specified: ${this.l3Last} vs ${need}`, stmt);
+        return;
+      }
+      if (fam !== 'ip' && fam !== 'ip6') this.conds.push({ field: 'family', negate: false, families: [need === 'ip' ? 4 : 6] });
+      if (w.value) this.checkIcmpCode(w.value, w.family === 'icmp' ? 'icmp_code' : 'icmpv6_code');
+    } else if (w?.family === 'icmpx') {
+      if (fam === 'ip' || fam === 'ip6' || fam === 'arp') {
+        this.error('invalid-value', `abstracted ICMP unreachable not supported in the ${fam} family: use 'reject with ${fam === 'ip6' ? 'icmpv6' : 'icmp'} type ...'`, stmt);
+        return;
+      }
+      if (w.value) this.checkIcmpCode(w.value, 'icmpx_code');
+    }
+    this.action = { kind: 'verdict', verdict: 'reject', range: this.env.rangeOf(stmt) };
+  }
+
+  /** nat addresses and ports: the family they need and values nft accepts. */
+  private natArgs(stmt: OtherStmt, nat: NonNullable<OtherStmt['nat']>): void {
+    const fam = this.env.table.family;
+    // Header fields in the arguments (`dnat tcp dport map { ... }`) name protocols too.
+    if (nat.addr) this.walkSelectors(nat.addr);
+    if (nat.port) this.walkSelectors(nat.port);
+    if (nat.addr) {
+      let af = nat.family?.text;
+      if (!af) {
+        if (fam === 'ip' || fam === 'ip6') af = fam;
+        else {
+          this.error('invalid-value', 'ip or ip6 must be specified with address for inet tables.', stmt);
+          return;
+        }
+      } else if ((fam === 'ip' || fam === 'ip6') && af !== fam) {
+        this.error('invalid-value', `conflicting protocols specified: ${fam} vs. ${af}. You must specify ip or ip6 family in nat statement`, stmt);
+        return;
+      }
+      if (isPlainValue(nat.addr)) this.checkValue(nat.addr, { dtype: af === 'ip' ? 'ipv4_addr' : 'ipv6_addr', bits: af === 'ip' ? 32 : 128 });
+    }
+    if (nat.port) {
+      if (!this.l4.some((p) => PORTED.includes(L4_PROTO[p] ?? -1))) {
+        this.error('invalid-value', 'transport protocol mapping is only valid after transport protocol match', stmt);
+        return;
+      }
+      if (isPlainValue(nat.port)) this.checkValue(nat.port, { dtype: 'inet_service', bits: 16 });
+    }
+  }
+
+  private checkValue(e: Expr, type: TypeInfo): void {
+    try {
+      this.values.item(e, type);
+    } catch (err) {
+      if (!(err instanceof ValueError)) throw err;
+    }
+  }
+
+  private checkIcmpCode(e: Expr, dtype: string): void {
+    try {
+      this.values.item(e, { dtype, bits: 8 });
+    } catch (err) {
+      if (!(err instanceof ValueError)) throw err;
+    }
+  }
+
+  private other(stmt: OtherStmt): void {
+    if (stmt.objRef) {
+      let n = stmt.objRef.name;
+      while (n.t === 'var' && n.def) n = n.def.value;
+      if (n.t === 'val') {
+        const kind = this.env.table.objs.get(n.tok.text);
+        if (kind !== stmt.objRef.kind) this.error('undefined-reference', `${stmt.objRef.kind} '${n.tok.text}' does not exist in table ${this.env.table.key}`, stmt.objRef.name);
+      }
+    }
+    for (const ref of stmt.fills ?? []) {
+      try {
+        const set = this.lookupSet(ref.name, ref);
+        set.dynamic = true;
+      } catch (e) {
+        if (!(e instanceof ValueError)) throw e;
+      }
+    }
+    if (stmt.matches) this.conds.push(this.opaque(stmt));
+    if (stmt.nat) this.natArgs(stmt, stmt.nat);
+    if (TERMINAL_OTHER.has(stmt.what)) {
+      this.terminal = stmt;
+      // nat statements end the chain with an accept; queue/fwd hand the packet on: we cannot
+      // say what becomes of it, so evaluation continues as if the rule did not decide.
+      this.action = stmt.what === 'queue' || stmt.what === 'fwd'
+        ? { kind: 'continue', target: stmt.what, range: this.env.rangeOf(stmt) }
+        : { kind: 'verdict', verdict: 'accept', range: this.env.rangeOf(stmt) };
+      return;
+    }
+    this.firstEffect ??= stmt.what;
+  }
+}
+
+// ---- helpers -----------------------------------------------------------------------------------
+
+export type RhsValues =
+  | { kind: 'items'; elems: ResolvedElem[]; exact: boolean; range: Range; why?: string }
+  | { kind: 'opaque'; why: string; range: Range };
+
+/** What a named set's contents mean for the analysis (see the module comment of lower.ts). */
+export function setValues(set: SetState): RhsValues {
+  const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+  if (set.dynamic || set.expiring) return { kind: 'opaque', why: `@${set.name} changes while packets flow`, range };
+  if (set.flags.has('constant')) return { kind: 'items', elems: set.elements, exact: true, range };
+  if (set.elements.length === 0) return { kind: 'opaque', why: `@${set.name} is empty here and filled at run time`, range };
+  return { kind: 'items', elems: set.elements, exact: false, range, why: `@${set.name} may get more elements at run time (declare it 'flags constant' if not)` };
+}
+
+function isOrdered(info: FieldInfo): boolean {
+  return !['ifname', 'string', 'ct_state', 'ct_status', 'tcp_flag', 'ct_label', 'ct_event'].includes(info.dtype);
+}
+
+function compatible(want: string, have: string): boolean {
+  // 'invalid' is nft's type of `ct saddr` without a family: it takes the set's.
+  return want === have || want === 'invalid' || have === 'invalid';
+}
+
+/** A literal, a range, a prefix or a variable (not a map lookup or a field). */
+function isPlainValue(e: Expr): boolean {
+  return e.t === 'val' || e.t === 'range' || e.t === 'prefix' || e.t === 'var';
+}
+
+function famDep(multi: boolean, f: ModelFamily): Condition[] {
+  return multi ? [{ field: 'family', negate: false, families: [f] }] : [];
+}
+
+function rangesOf(items: ValueItem[]): IntRange[] {
+  const out: IntRange[] = [];
+  for (const i of items) if (i.kind === 'range') out.push({ lo: Number(i.lo), hi: Number(i.hi) });
+  return out;
+}
+
+function negated(c: Condition): Condition {
+  return { ...c, negate: !c.negate } as Condition;
+}
+
+function sameDep(a: Condition, b: Condition): boolean {
+  if (a.field !== b.field || a.negate !== b.negate || a.range || b.range) return false;
+  if (a.field === 'proto' && b.field === 'proto') return a.protos.join() === b.protos.join();
+  if (a.field === 'family' && b.field === 'family') return a.families.join() === b.families.join();
+  return false;
+}
+
+function expand(ranges: IntRange[], limit: number): number[] {
+  const out: number[] = [];
+  for (const r of ranges) for (let v = r.lo; v <= r.hi && v < limit; v++) out.push(v);
+  return out;
+}
+
+function describeItems(items: ValueItem[]): string {
+  if (!items.length) return '';
+  const parts = items.slice(0, 4).map((i) => (i.kind === 'str' ? i.value + (i.wildcard ? '*' : '') : i.lo === i.hi ? String(i.lo) : `${i.lo}-${i.hi}`));
+  return items.length > 4 ? `${parts.join(', ')}, ...` : parts.join(', ');
+}
+
+function mergeable(c: Condition): boolean {
+  return ['src', 'dst', 'proto', 'sport', 'dport', 'icmp', 'iif', 'oif', 'state', 'family'].includes(c.field) && !c.negate;
+}
+
+/** Conditions on one field joined by OR into one condition (a vmap group of single keys). */
+function mergeConditions(cs: Condition[], range: Range): Condition {
+  const f = cs[0];
+  switch (f.field) {
+    case 'src':
+    case 'dst':
+      return { field: f.field, negate: false, addrs: cs.flatMap((c) => (c.field === f.field ? c.addrs : [])), range };
+    case 'proto':
+      return { field: 'proto', negate: false, protos: [...new Set(cs.flatMap((c) => (c.field === 'proto' ? c.protos : [])))], range };
+    case 'sport':
+    case 'dport':
+      return { field: f.field, negate: false, ports: cs.flatMap((c) => (c.field === f.field ? c.ports : [])), range };
+    case 'icmp':
+      return { field: 'icmp', negate: false, keys: cs.flatMap((c) => (c.field === 'icmp' ? c.keys : [])), range };
+    case 'iif':
+    case 'oif':
+      return { field: f.field, negate: false, names: [...new Set(cs.flatMap((c) => (c.field === f.field ? c.names : [])))], range };
+    case 'state':
+      return { field: 'state', negate: false, states: [...new Set(cs.flatMap((c) => (c.field === 'state' ? c.states : [])))], range };
+    case 'family':
+      return { field: 'family', negate: false, families: [...new Set(cs.flatMap((c) => (c.field === 'family' ? c.families : [])))], range };
+    default:
+      return { field: 'any', negate: false, alternatives: cs.map((c) => [c]), range };
+  }
+}
+
+/**
+ * Keys of a verdict map must be disjoint: equal keys with different verdicts are refused by
+ * the kernel ("File exists", at the later element), overlapping intervals by nft ("conflicting
+ * intervals specified", at the earlier one).
+ */
+export function checkMapKeys(elems: ResolvedElem[], error: (msg: string, at: Span) => void): void {
+  for (let i = 0; i < elems.length; i++) {
+    for (let j = 0; j < i; j++) {
+      const a = elems[i];
+      const b = elems[j];
+      if (a.wild || b.wild || a.key.length !== b.key.length) continue;
+      let same = true;
+      let overlap = true;
+      for (let k = 0; k < a.key.length; k++) {
+        const x = a.key[k];
+        const y = b.key[k];
+        if (x.kind === 'range' && y.kind === 'range') {
+          if (!(x.family === y.family && x.lo <= y.hi && y.lo <= x.hi)) overlap = false;
+          if (!(x.lo === y.lo && x.hi === y.hi)) same = false;
+        } else if (x.kind === 'str' && y.kind === 'str') {
+          if (x.value !== y.value || x.wildcard !== y.wildcard) overlap = same = false;
+        } else overlap = same = false;
+      }
+      if (!overlap) continue;
+      const dv = JSON.stringify(a.data ?? null) === JSON.stringify(b.data ?? null);
+      if (same && dv) continue;
+      if (same) error('Could not process rule: File exists (the same key twice with different values)', a.at);
+      else error('conflicting intervals specified', a.key[0].kind === 'range' && b.key[0].kind === 'range' && a.key[0].lo < b.key[0].lo ? b.at : a.at);
+      return;
+    }
+  }
+}
