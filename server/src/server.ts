@@ -21,7 +21,7 @@ import { definition, references } from './features/navigation';
 import { explainCidr, queryPacket } from './features/query';
 import { Debouncer, DEFAULT_SCHEDULE, SchedulerOptions } from './features/scheduler';
 import { IdleCollector } from './features/idle-gc';
-import { warmHoverIndexes } from './features/restrict';
+import { warmHoverIndexes } from './features/explain-budget';
 import {
   EXPLAIN_REQUEST, ExplainParams, ExplainResult, QUERY_REQUEST, QueryParams, QueryResult, STATUS_NOTIFICATION, StatusParams,
 } from './features/protocol';

@@ -2,7 +2,7 @@
 import type { Chain, Entry, Policy } from '../model/policy';
 import type { Finding } from '../model/finding';
 import { compilePolicy, Compiled } from './compile';
-import { AnomalyOptions, ChainFacts, findAnomalies } from './anomalies';
+import { AnomalyOptions, ChainFacts, findAnomalies, reachableChains } from './anomalies';
 import { chainResolver } from './evaluate';
 import type { Resolve } from './reach';
 
@@ -19,6 +19,14 @@ export function analyzePolicy(policy: Policy, opts: AnomalyOptions = {}): Analys
   const resolve = chainResolver(policy);
   const { findings, facts } = findAnomalies(policy, compiled, resolve, opts);
   return { policy, compiled, resolve, findings, facts };
+}
+
+/**
+ * Builds the indexes that walks (hovers, explain) use for every chain an entry reaches, so that the
+ * first hover after an edit does not pay for them. The server calls it when the editor is idle.
+ */
+export function warmWalkIndexes(analysis: Analysis): void {
+  for (const e of analysis.policy.entries) for (const c of reachableChains(e, analysis.resolve)) analysis.compiled.mayIndex(c);
 }
 
 /** The entry a user means by a chain name (any case), or the policy's default. */

@@ -220,7 +220,7 @@ function checkOpenToWorld(entry: Entry, compiled: Compiled, resolve: Resolve, fa
       let reason = worldOpenReason(compiled.sets.get(rule)!.must, space.universeOf.bind(space), lo, newState, sensitive, onInterface);
       // A rule in a user chain sees only what the jumps to it let through: judge what reaches it.
       if (reason && !entry.stages.includes(chain)) {
-        const reaching = intersect(reachingSet(compiled, resolve, entry, rule), compiled.sets.get(rule)!.must);
+        const reaching = intersect(reachingSet(compiled, resolve, entry, rule).set, compiled.sets.get(rule)!.must);
         reason = worldOpenReason(coalesce(reaching), space.universeOf.bind(space), lo, newState, sensitive, onInterface);
       }
       if (!reason) continue;

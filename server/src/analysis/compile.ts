@@ -2,7 +2,8 @@
 // and `must` (every packet it certainly matches). They differ only where a condition is opaque
 // (rate limits, ipsets, marks...). Claims about "all packets" use `must` for what decides and `may`
 // for what could still arrive, which is what keeps the findings sound.
-import type { Condition, Policy, Rule } from '../model/policy';
+import type { Chain, Condition, Policy, Rule } from '../model/policy';
+import { RuleIndex } from './rule-index';
 import { Box, boxIsEmpty, intersect, subtract, union } from '../packets/boxes';
 import { D, PacketSpace, STATES } from '../packets/space';
 
@@ -18,6 +19,8 @@ export interface RuleSets {
 export interface Compiled {
   space: PacketSpace;
   sets: Map<Rule, RuleSets>;
+  /** A spatial index of a chain's `may` sets (by rule position), built on first use. */
+  mayIndex(chain: Chain): RuleIndex;
 }
 
 export function compilePolicy(policy: Policy): Compiled {
@@ -26,7 +29,16 @@ export function compilePolicy(policy: Policy): Compiled {
   const space = new PacketSpace(policy.families, names);
   const sets = new Map<Rule, RuleSets>();
   for (const t of policy.tables) for (const c of t.chains.values()) for (const r of c.rules) sets.set(r, compileRule(space, r));
-  return { space, sets };
+  const indexes = new Map<Chain, RuleIndex>();
+  const mayIndex = (chain: Chain) => {
+    let ix = indexes.get(chain);
+    if (!ix) {
+      ix = new RuleIndex(chain.rules.map((r) => sets.get(r)?.may ?? []));
+      indexes.set(chain, ix);
+    }
+    return ix;
+  };
+  return { space, sets, mayIndex };
 }
 
 export function compileRule(space: PacketSpace, rule: Rule): RuleSets {

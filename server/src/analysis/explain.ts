@@ -1,11 +1,11 @@
 // "What happens to this address range": the walk of walk.ts started from every packet whose source
 // (or destination) lies in the range, grouped by deciding rule and put into words.
 import type { AddrRange, Chain, Entry, Rule, Verdict } from '../model/policy';
-import { Box, intersect } from '../packets/boxes';
+import type { Box } from '../packets/boxes';
 import { describeSet } from '../packets/describe';
 import type { Compiled } from './compile';
 import type { Resolve } from './reach';
-import { walkEntry } from './walk';
+import { walkEntry, WalkOptions } from './walk';
 
 export interface ExplainPart {
   verdict: Verdict | 'depends';
@@ -22,13 +22,13 @@ export interface Explanation {
   complete: boolean;
 }
 
-export function explainRange(compiled: Compiled, resolve: Resolve, entry: Entry, addr: AddrRange, as: 'src' | 'dst'): Explanation {
+export function explainRange(compiled: Compiled, resolve: Resolve, entry: Entry, addr: AddrRange, as: 'src' | 'dst', opts: WalkOptions = {}): Explanation {
   const start = compiled.space.addresses(as, [addr]);
-  return explainSet(compiled, resolve, entry, start, as);
+  return explainSet(compiled, resolve, entry, start, as, opts);
 }
 
-export function explainSet(compiled: Compiled, resolve: Resolve, entry: Entry, start: Box[], as?: 'src' | 'dst'): Explanation {
-  const { pieces, complete } = walkEntry(compiled, resolve, entry, start);
+export function explainSet(compiled: Compiled, resolve: Resolve, entry: Entry, start: Box[], as?: 'src' | 'dst', opts: WalkOptions = {}): Explanation {
+  const { pieces, complete } = walkEntry(compiled, resolve, entry, start, opts);
   const groups = new Map<Rule | Chain, ExplainPart>();
   const order: ExplainPart[] = [];
   for (const p of pieces) {
@@ -51,10 +51,11 @@ function position(p: ExplainPart): number {
   return p.rule ? p.rule.range.start.line : Number.MAX_SAFE_INTEGER;
 }
 
-/** What can still reach a rule from an entry: the walk restricted to the rule's own match. */
-export function reachingSet(compiled: Compiled, resolve: Resolve, entry: Entry, rule: Rule): Box[] {
-  const { pieces } = walkEntry(compiled, resolve, entry, compiled.sets.get(rule)!.may);
-  return pieces.filter((p) => p.rule === rule).flatMap((p) => p.set);
+/**
+ * What arrives at a rule from an entry and may match it, whatever the rule's action: the walk
+ * started from the rule's own `may` set. Incomplete (a part of it) when the walk stopped early.
+ */
+export function reachingSet(compiled: Compiled, resolve: Resolve, entry: Entry, rule: Rule, opts: { deadline?: number } = {}): { set: Box[]; complete: boolean } {
+  const { watched, complete } = walkEntry(compiled, resolve, entry, compiled.sets.get(rule)!.may, { ...opts, watch: rule });
+  return { set: watched, complete };
 }
-
-export { intersect };

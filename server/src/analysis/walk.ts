@@ -19,10 +19,28 @@ export interface Piece {
 const WORK_LIMIT = 2_000_000;
 const MAX_DEPTH = 64;
 
-export function walkEntry(compiled: Compiled, resolve: Resolve, entry: Entry, start: Box[]): { pieces: Piece[]; complete: boolean } {
+export interface WalkOptions {
+  /** performance.now() after which the walk stops (and says it is incomplete). */
+  deadline?: number;
+  /** Collect what arrives at this rule and matches it, whatever its action. */
+  watch?: Rule;
+}
+
+export interface WalkResult {
+  pieces: Piece[];
+  /** False when the walk stopped early (work limit or deadline): pieces cover part of the start. */
+  complete: boolean;
+  /** What arrived at the watched rule and may match it. */
+  watched: Box[];
+}
+
+export function walkEntry(compiled: Compiled, resolve: Resolve, entry: Entry, start: Box[], opts: WalkOptions = {}): WalkResult {
   const pieces: Piece[] = [];
   let work = 0;
   let complete = true;
+  let watched: Box[] = [];
+  let steps = 0;
+  const late = () => opts.deadline !== undefined && (++steps & 15) === 0 && performance.now() > opts.deadline;
 
   const take = (cur: Box[], sets: Box[]): Box[] => {
     work += cur.length * sets.length;
@@ -33,13 +51,18 @@ export function walkEntry(compiled: Compiled, resolve: Resolve, entry: Entry, st
   const run = (chain: Chain, set: Box[], depth: number, out: Piece[]): Box[] => {
     let cur = set;
     let returned: Box[] = [];
-    for (const rule of chain.rules) {
+    // Only rules whose `may` meets the set can match or take anything from it (the walk only ever
+    // carries subsets of it): a /24 in a 10k-rule chain visits the few dozen rules that mention it.
+    const candidates = compiled.mayIndex(chain).query(set, Infinity) ?? [];
+    for (const i of candidates) {
+      const rule = chain.rules[i];
       if (cur.length === 0) break;
-      if (work > WORK_LIMIT || depth > MAX_DEPTH) {
+      if (!complete || work > WORK_LIMIT || depth > MAX_DEPTH || late()) {
         complete = false;
         return union(returned, cur);
       }
       const sets = compiled.sets.get(rule)!;
+      if (rule === opts.watch) watched = union(watched, take(cur, sets.may));
       const hit = take(cur, sets.must);
       if (!sets.exact) {
         const maybe = subtract(take(cur, sets.may), sets.must);
@@ -93,5 +116,5 @@ export function walkEntry(compiled: Compiled, resolve: Resolve, entry: Entry, st
   // What the last stage accepted is accepted; what no stage saw is accepted by default.
   pieces.push(...acceptedBy);
   if (passed.length) pieces.push({ set: passed, verdict: 'accept' });
-  return { pieces, complete };
+  return { pieces, complete, watched };
 }

@@ -4,9 +4,7 @@ import type { Hover, Position } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Chain, Entry, Rule } from '../model/policy';
 import { reachableChains } from '../analysis/anomalies';
-import { reachingRule } from './restrict';
-import { explainWithin, describeCapped, HoverPart } from './explain-budget';
-import { within } from './budget';
+import { explainWithin, describeCapped, HoverPart, reachingWithin } from './explain-budget';
 import { boxesIntersect } from '../packets/boxes';
 import { formatAddr } from '../packets/address';
 import { protocolName, protocolNumber, serviceName } from '../packets/services';
@@ -78,10 +76,10 @@ export function addressHover(doc: DocumentAnalysis, uri: string, cidrText: strin
     const nameEntry = entries.length > 1 || (chain !== undefined && !entry.stages.includes(chain));
     out.push(memo(doc, `explain|${entry.name}|${as}|${c.family}|${c.first}|${c.last}|${nameEntry}`, () => {
       const start = doc.analysis.compiled.space.addresses(as, [{ family: c.family, first: c.first, last: c.last }]);
-      return within(
-        () => explanationTable(uri, entry, explainWithin(doc, entry, start, as, WALK_MS), nameEntry),
-        () => `${nameEntry ? `Through **${md(entry.name)}**: ` : ''}this range meets too many rules to follow within a hover; use **Firewall Lens: Check a packet…** or \`fwlens explain --cidr ${network}\`.`,
-      );
+      const e = explainWithin(doc, entry, start, as, WALK_MS);
+      return e
+        ? explanationTable(uri, entry, e, nameEntry)
+        : `${nameEntry ? `Through **${md(entry.name)}**: ` : ''}this range meets too many rules to follow within a hover; use **Firewall Lens: Check a packet…** or \`fwlens explain --cidr ${network}\`.`;
     }));
   }
   if (entries.length > MAX_ENTRIES) out.push(`… and ${entries.length - MAX_ENTRIES} more entr${entries.length - MAX_ENTRIES > 1 ? 'ies' : 'y'}.`);
@@ -119,15 +117,16 @@ export function ruleHover(doc: DocumentAnalysis, uri: string, rule: Rule): strin
     out.push('This rule matches no packet at all.');
   } else if (sets) {
     for (const entry of entriesFor(doc, chain).slice(0, MAX_ENTRIES)) {
-      const reach = memo(doc, `reach|${entry.name}|${rule.table}|${rule.chain}|${rule.index}`, () => within(() => {
-        const set = reachingRule(doc, entry, rule, WALK_MS);
+      const reach = memo(doc, `reach|${entry.name}|${rule.table}|${rule.chain}|${rule.index}`, () => {
+        const set = reachingWithin(doc, entry, rule, WALK_MS);
+        if (!set) return `What reaches it from ${md(entry.name)} takes too long to work out within a hover.`;
         if (set.length) return `Traffic that still reaches it from ${md(entry.name)}: ${md(describeCapped(doc, set, undefined, 3))}`;
         // Not shadowed, yet nothing certainly arrives: earlier matches the analysis cannot see decide.
         const unsure = chain ? uncertainBefore(doc, chain, rule) : [];
         return unsure.length
           ? `From ${md(entry.name)}, whether traffic reaches it depends on ${unsure.map((r) => lineLink(uri, r.range.start.line)).join(', ')} (matches the analysis cannot see into).`
           : `No traffic reaches it from ${md(entry.name)}.`;
-      }, () => `What reaches it from ${md(entry.name)} takes too long to work out within a hover.`));
+      });
       out.push(reach);
     }
   }
@@ -207,13 +206,13 @@ export function chainHover(doc: DocumentAnalysis, uri: string, chain: Chain): st
       // then say how many rules can accept, which is cheap and still true.
       const cheap = () => ({ text: '', complete: false, depends: false, accepting: acceptingRules(doc, chains) });
       if (ruleCount > SUMMARY_RULES) return cheap();
-      return within(() => {
-        const { parts, complete } = explainWithin(doc, stages, doc.analysis.compiled.space.all(), undefined, WALK_MS);
-        // A user chain's own end is no verdict: what falls off it returns to the caller.
-        const accepted = parts.filter((p) => p.verdict === 'accept' && (p.rule || chain.policy));
-        const text = accepted.slice(0, 3).map((p) => p.traffic).join('; ') + (accepted.length > 3 ? `; and what ${accepted.length - 3} more rules accept` : '');
-        return { text, complete, depends: parts.some((p) => p.verdict === 'depends'), accepting: -1 };
-      }, cheap);
+      const e = explainWithin(doc, stages, doc.analysis.compiled.space.all(), undefined, WALK_MS);
+      if (!e) return cheap();
+      const { parts, complete } = e;
+      // A user chain's own end is no verdict: what falls off it returns to the caller.
+      const accepted = parts.filter((p) => p.verdict === 'accept' && (p.rule || chain.policy));
+      const text = accepted.slice(0, 3).map((p) => p.traffic).join('; ') + (accepted.length > 3 ? `; and what ${accepted.length - 3} more rules accept` : '');
+      return { text, complete, depends: parts.some((p) => p.verdict === 'depends'), accepting: -1 };
     });
     const via = entry.stages.includes(chain) ? (entry.name === chain.name ? '' : ` (through ${md(entry.name)})`) : chain.policy ? '' : ' (of what is jumped to it)';
     if (summary.accepting >= 0) out.push(`Lets in${via} what its ${summary.accepting} reachable ACCEPT rule${summary.accepting === 1 ? '' : 's'} match${chain.policy ? `; the ${chain.policy.toUpperCase()} policy takes the rest` : ''} (too many rules to describe the traffic in a hover; use \`fwlens explain\`).`);

@@ -164,6 +164,8 @@ export class Lexer {
         if (i + 1 < n && text.charCodeAt(i + 1) === C.NL) {
           this.i = i + 2;
           this.newline(i + 2);
+          // A comment alone on the continued line swallows its newline too.
+          this.lineHasContent = false;
           continue;
         }
         if (i + 1 < n && text.charCodeAt(i + 1) === C.STAR) return this.tok('star', '\\*', i, i + 2);
