@@ -470,7 +470,9 @@ function readCounters(s: string): number | string {
 /** How many kernel rules iptables makes of a line: one per source address × destination address. */
 function kernelRules(node: RuleNode): number {
   let n = 1;
-  for (const c of node.meaning?.conditions ?? []) if ((c.field === 'src' || c.field === 'dst') && !c.negate) n *= c.addrs.length;
+  // Only -s/-d lists multiply (they come first among the conditions); an -m iprange condition has
+  // one range, or none when reversed, and is one kernel rule either way.
+  for (const c of node.meaning?.conditions ?? []) if ((c.field === 'src' || c.field === 'dst') && !c.negate) n *= Math.max(1, c.addrs.length);
   return n;
 }
 
