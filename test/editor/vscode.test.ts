@@ -220,18 +220,13 @@ test('Firewall Lens in a real VS Code (code-server + Chromium)', { skip, timeout
 
     await step('settings apply live: firewallLens.disabledCodes, edited in settings.json, silences the findings', async () => {
       const p = page!;
-      // As a user would: Preferences: Open User Settings (JSON), edit, save.
+      // The user's settings.json changes on disk (as when edited in another window or synced):
+      // VS Code picks it up and the client passes the change to the server. (Typing it through the
+      // settings editor needs the clipboard, which headless Chromium does not always grant.)
       const settingsFile = join(profile.userDataDir, 'User', 'settings.json');
       const settings = JSON.parse(readFileSync(settingsFile, 'utf8')) as Record<string, unknown>;
       const all = ['syntax', 'catch-all-drop', 'lockout', 'shadowed-rule', 'redundant-rule', 'open-to-world', 'cidr-host-bits', 'undefined-reference', 'invalid-value', 'stateless-return-traffic', 'unsupported'];
-      const text = JSON.stringify({ ...settings, 'firewallLens.disabledCodes': all }, null, 2);
-      await runCommand(p, 'Preferences: Open User Settings (JSON)');
-      await p.locator('.monaco-editor .view-lines', { hasText: 'workbench.startupEditor' }).first().waitFor({ timeout: 15_000 });
-      // (runs in the page; the project's TypeScript has no DOM types)
-      await p.evaluate((t) => (globalThis as unknown as { navigator: { clipboard: { writeText(s: string): Promise<void> } } }).navigator.clipboard.writeText(t), text);
-      await p.keyboard.press('Control+A');
-      await p.keyboard.press('Control+V');
-      await p.keyboard.press('Control+S');
+      writeFileSync(settingsFile, JSON.stringify({ ...settings, 'firewallLens.disabledCodes': all }, null, 2));
       const deadline = Date.now() + 30_000;
       let label = '';
       while (Date.now() < deadline) {
@@ -240,7 +235,6 @@ test('Firewall Lens in a real VS Code (code-server + Chromium)', { skip, timeout
         await p.waitForTimeout(250);
       }
       t.diagnostic(`problems with every code disabled: ${label}`);
-      assert.match(readFileSync(settingsFile, 'utf8'), /firewallLens\.disabledCodes/, 'settings.json was not saved');
       assert.match(label, /^No Problems$/i, 'the findings are still reported after disabling every code');
       await screenshot('settings-disabled-codes');
     });
