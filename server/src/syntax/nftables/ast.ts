@@ -146,6 +146,8 @@ export interface SetDecl extends Span {
   elements?: SetExpr | VarExpr;
   autoMerge?: Token;
   hasTimeout?: boolean;
+  /** `gc-interval` given (it needs timeouts). */
+  gcInterval?: Token;
   /** Stateful statements in the declaration (counter, quota, limit). */
   stateful?: boolean;
   /** The block's '}' was missing (already reported). */

@@ -10,7 +10,7 @@ import type { Cursor } from './cursor';
 import type { Token } from './lexer';
 import { DATATYPE_BITS } from './datatypes';
 import { namedPriority, SET_DATATYPES, UNQUALIFIED_DATATYPES } from './keywords';
-import { checkMapKeys, lowerRule, RuleEnv, selectorInfo } from './rules';
+import { checkMapKeys, intervalConflict, lowerRule, RuleEnv, selectorInfo } from './rules';
 import type { ChainState, LoweredRule, ResolvedElem, SetState, TableState, TypeInfo, VerdictValue } from './state';
 import { isInterval, itemsEqual, Report, ValueError, ValueResolver } from './values';
 
@@ -88,10 +88,14 @@ export class Evaluator {
         }
         const lowered = this.lower(c, cmd.rule);
         if (!lowered) return;
-        if (cmd.position && cmd.position.kind !== 'index') {
-          this.report('unsupported', `rule ${cmd.position.kind}s are assigned by the kernel; the rule is placed as if the ${cmd.position.kind} were not given`, cmd.position.tok);
+        if (cmd.op === 'replace' || cmd.position?.kind === 'handle') {
+          // Handles are given by the kernel when rules load: a file cannot name one of its own.
+          this.report('undefined-reference', `Could not process rule: No such file or directory (no rule has handle ${cmd.position?.tok.text ?? '?'}: handles are given by the kernel, a ruleset file cannot refer to them)`, cmd.position?.tok ?? cmd.span);
+          return;
         }
-        if (cmd.op === 'replace') return;
+        if (cmd.position && cmd.position.kind !== 'index') {
+          this.report('unsupported', `rule positions are given by the kernel; the rule is placed as if the position were not given`, cmd.position.tok);
+        }
         let at = cmd.op === 'insert' ? 0 : c.rules.length;
         if (cmd.position?.kind === 'index') {
           const idx = Number(cmd.position.tok.text);
@@ -119,9 +123,12 @@ export class Evaluator {
           this.report('undefined-reference', `set '${cmd.setTok.text}' does not exist in table ${t.key}`, cmd.setTok);
           return;
         }
-        if (cmd.op === 'get') return;
         const elems = this.resolveElements(t, s, cmd.elems);
         if (!elems) return;
+        if (cmd.op === 'get') {
+          this.report('undefined-reference', `Could not process rule: No such file or directory ('get element' asks the kernel, which has no such element while this file loads)`, { first: cmd.elems.first, last: cmd.elems.last });
+          return;
+        }
         if (cmd.op === 'delete') {
           for (const e of elems) {
             const i = s.elements.findIndex((x) => x.key.length === e.key.length && x.key.every((k, j) => itemsEqual(k, e.key[j])));
@@ -133,16 +140,18 @@ export class Evaluator {
           }
           return;
         }
+        // nft checks the elements itself first; the kernel's refusals only come after.
+        const before = s.elements.length;
+        if (!this.addElements(s, elems)) return;
         if (s.flags.has('constant') && s.bound) {
           this.report('invalid-value', `Could not process rule: Device or resource busy (set '${s.name}' is constant and a rule uses it: it cannot change)`, cmd.span);
           return;
         }
-        if (s.flags.has('constant') && !s.flags.has('interval') && s.elements.length) {
+        if (s.flags.has('constant') && !s.flags.has('interval') && before > 0) {
           // A constant hash set is sized for its first elements: the kernel refuses more (ENFILE).
           this.report('invalid-value', `Could not process rule: Too many open files in system (set '${s.name}' is constant: it cannot get elements after it was filled)`, { first: cmd.elems.first, last: cmd.elems.last });
           return;
         }
-        this.addElements(s, elems, cmd.elems);
         return;
       }
       case 'obj': {
@@ -172,7 +181,7 @@ export class Evaluator {
           return;
         }
         if (cmd.what === 'rule' || cmd.handleTok) {
-          this.report('unsupported', `handles are assigned by the kernel: 'delete ... handle' is not followed`, cmd.handleTok ?? cmd.span);
+          this.report('undefined-reference', `Could not process rule: No such file or directory (nothing has handle ${cmd.handleTok?.text ?? '?'}: handles are given by the kernel, a ruleset file cannot refer to them)`, cmd.handleTok ?? cmd.span);
           return;
         }
         const name = cmd.nameTok!.text;
@@ -210,14 +219,8 @@ export class Evaluator {
       case 'rename': {
         const t = this.requireTable(cmd.ref);
         if (!t) return;
-        const c = t.chains.get(cmd.chainTok.text);
-        if (!c) {
-          this.report('undefined-reference', `chain '${cmd.chainTok.text}' does not exist in table ${t.key}`, cmd.chainTok);
-          return;
-        }
-        t.chains.delete(c.name);
-        c.name = cmd.newTok.text;
-        t.chains.set(c.name, c);
+        // The kernel renames only chains that existed before the file: none in a fresh load.
+        this.report('undefined-reference', `Could not process rule: No such file or directory (rename works on a chain loaded before, not one of this file; declare it with its new name)`, cmd.chainTok);
         return;
       }
       case 'noop':
@@ -433,6 +436,8 @@ export class Evaluator {
     }
     const flags = new Set(decl.flags.map((f) => f.name));
     if (decl.autoMerge && !flags.has('interval')) this.report('invalid-value', 'auto-merge only works with interval sets', decl.autoMerge);
+    const timeouts = flags.has('timeout') || !!decl.hasTimeout;
+    if (decl.gcInterval && !timeouts) this.report('invalid-value', `Could not process rule: Invalid argument (gc-interval needs 'flags timeout')`, decl.gcInterval);
     const s: SetState = {
       name, decl, isMap: decl.kind === 'map', keyTypes: types, data, flags,
       dynamic: flags.has('dynamic') || flags.has('timeout') || !!decl.hasTimeout,
@@ -495,7 +500,7 @@ export class Evaluator {
   private setElements(t: TableState, s: SetState, decl: SetDecl): void {
     if (!decl.elements) return;
     const elems = this.resolveElements(t, s, decl.elements);
-    if (elems) this.addElements(s, elems, decl.elements);
+    if (elems) this.addElements(s, elems);
   }
 
   private resolveElements(t: TableState, s: SetState, e: Expr): ResolvedElem[] | undefined {
@@ -529,8 +534,8 @@ export class Evaluator {
         }
         const data = this.elementData(t, s, el.value, values);
         for (const k of keys) {
-          if (!s.flags.has('interval') && k.key.some(isInterval)) {
-            const isPrefix = el.key.t === 'prefix' || (el.key.t === 'var' && el.key.def?.value.t === 'prefix');
+          if (!s.flags.has('interval') && k.key.some((i) => isInterval(i) || (i.kind === 'str' && i.wildcard))) {
+            const isPrefix = el.key.t === 'prefix' || (el.key.t === 'var' && el.key.def?.value.t === 'prefix') || k.key.some((i) => i.kind === 'str' && i.wildcard);
             this.report('invalid-value', `You must add 'flags interval' to your set declaration if you want to add ${isPrefix ? 'prefix' : 'range'} elements`, el.key);
             failed = true;
             continue;
@@ -542,7 +547,13 @@ export class Evaluator {
         failed = true;
       }
     }
-    if (hasElementTimeout(e)) s.expiring = true;
+    if (hasElementTimeout(e)) {
+      s.expiring = true;
+      if (!s.flags.has('timeout') && !s.decl.hasTimeout) {
+        this.report('invalid-value', `Could not process rule: Invalid argument (an element timeout needs 'flags timeout' on the set)`, e);
+        failed = true;
+      }
+    }
     return failed ? undefined : out;
   }
 
@@ -578,39 +589,25 @@ export class Evaluator {
     return undefined;
   }
 
-  private addElements(s: SetState, elems: ResolvedElem[], at: Span): void {
+  /** Adds elements unless they conflict with the set's (reported); true when added. */
+  private addElements(s: SetState, elems: ResolvedElem[]): boolean {
     const all = [...s.elements, ...elems];
-    if (s.isMap && s.data === 'verdict') checkMapKeys(all, (msg, r) => this.report('invalid-value', msg, r));
-    else if (s.flags.has('interval') && !s.decl.autoMerge) {
+    let ok = true;
+    if (s.isMap && s.data === 'verdict') {
+      checkMapKeys(all, (msg, r) => {
+        this.report('invalid-value', msg, r);
+        ok = false;
+      });
+    } else if (s.flags.has('interval') && !s.decl.autoMerge) {
       const r = intervalConflict(all, s.elements.length);
       if (r) {
         this.report('invalid-value', 'conflicting intervals specified', r);
-        return;
+        ok = false;
       }
     }
-    s.elements = all;
+    if (ok) s.elements = all;
+    return ok;
   }
-}
-
-/**
- * Overlapping intervals of a set (elements from `fresh` on are new): nft reports the element
- * that starts inside another one; of several, the lowest.
- */
-export function intervalConflict(all: ResolvedElem[], fresh: number): Span | undefined {
-  let best: { lo: bigint; at: Span } | undefined;
-  for (let i = fresh; i < all.length; i++) {
-    for (let j = 0; j < i; j++) {
-      const a = all[i].key;
-      const b = all[j].key;
-      if (a.length !== 1 || b.length !== 1 || a[0].kind !== 'range' || b[0].kind !== 'range') continue;
-      const x = a[0];
-      const y = b[0];
-      if (x.family !== y.family || x.hi < y.lo || y.hi < x.lo || (x.lo === y.lo && x.hi === y.hi)) continue;
-      const later = x.lo >= y.lo ? { lo: x.lo, at: all[i].at } : { lo: y.lo, at: all[j].at };
-      if (!best || later.lo < best.lo) best = later;
-    }
-  }
-  return best?.at;
 }
 
 /** What jumps or goes to a chain (a rule or a map element), described; undefined when nothing. */

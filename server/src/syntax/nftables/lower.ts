@@ -19,9 +19,10 @@
 // other named set may gain elements at run time (fail2ban, scripts), so a match on it certainly
 // holds for its elements and may hold for anything else (the file's elements are what it must
 // match, not all it may match). A set declared empty is treated as filled at run time: opaque.
-import type { Chain, Entry, Family, Policy, Rule, Table } from '../../model/policy';
+import type { Chain, Entry, Family, Policy, Range, Rule, Table } from '../../model/policy';
 import { Finding, finding } from '../../model/finding';
-import type { NftFile } from './ast';
+import type { NftFile, Span } from './ast';
+import type { Token } from './lexer';
 import { Evaluator } from './evaluate';
 import { parseNftables, ParseOptions, ParseResult } from './parser';
 import { familiesOf, TableState } from './state';
@@ -34,12 +35,15 @@ export interface NftablesLoad {
   findings: Finding[];
   /** Paths of the included files that were read. */
   includes: string[];
+  /** The range of a node or token of `file` (tokens keep offsets only; outline and folding need this). */
+  rangeOf: (node: Span | Token) => Range;
 }
 
 export function loadNftables(text: string, opts: ParseOptions = {}): NftablesLoad {
   const parsed = parseNftables(text, opts);
   const { policy, findings } = lowerNftables(parsed);
-  return { file: parsed.file, policy, findings, includes: parsed.sources.slice(1).map((s) => s.path ?? '') };
+  const cur = parsed.cursor;
+  return { file: parsed.file, policy, findings, includes: parsed.sources.slice(1).map((s) => s.path ?? ''), rangeOf: (n) => cur.rangeOf(n) };
 }
 
 export function lowerNftables(parsed: ParseResult): { policy: Policy; findings: Finding[] } {

@@ -8,7 +8,8 @@ import type {
 import { Cursor, describe, ParseError, Problem, Source } from './cursor';
 import { isStringKind, Token } from './lexer';
 import { FAMILIES, GLOBAL_KEYWORDS } from './keywords';
-import { RuleParser, UnknownVariable } from './parse-rule';
+import { UnknownVariable } from './parse-expr';
+import { RuleParser } from './parse-rule';
 
 export interface ParseOptions {
   /** Path of the file, for resolving `include`. */
@@ -35,7 +36,7 @@ export function parseNftables(text: string, opts: ParseOptions = {}): ParseResul
 
 const OBJ_KINDS = new Set(['counter', 'quota', 'limit', 'secmark', 'synproxy']);
 const SET_FLAGS = new Set(['constant', 'interval', 'timeout', 'dynamic']);
-const NOOP_COMMANDS = new Set(['list', 'reset', 'get', 'monitor', 'export', 'import', 'describe']);
+const NOOP_COMMANDS = new Set(['list', 'reset', 'monitor', 'export', 'import', 'describe']);
 
 class Parser {
   private readonly rp: RuleParser;
@@ -164,6 +165,14 @@ class Parser {
       case 'flush':
         cur.next();
         return this.flushCommand(t);
+      case 'get': {
+        cur.next();
+        cur.expect('element', "'element'");
+        const ref = this.tableSpec();
+        const setTok = cur.identifier('a set name');
+        const elems = this.setBlockExpr();
+        return { c: 'element', op: 'get', ref, setTok, elems, span: { first: t, last: cur.prev } };
+      }
       case 'rename': {
         cur.next();
         cur.expect('chain', "'chain'");
@@ -697,6 +706,7 @@ class Parser {
         cur.next();
         this.rp.timeSpec();
         if (w === 'timeout') decl.hasTimeout = true;
+        else decl.gcInterval = t;
         cur.separator(`the ${w}`);
         return;
       case 'elements':

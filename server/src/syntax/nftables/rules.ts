@@ -7,8 +7,9 @@
 // cannot express (marks, rates, fib, dynamic sets...) becomes an `opaque` condition so that the
 // analysis stays sound. A verdict map becomes one model rule per verdict, in element order: the
 // keys of a map are disjoint, so this keeps first-match semantics.
-import type { Action, Condition, ConnState, Family as ModelFamily, IntRange, Range } from '../../model/policy';
+import type { Action, Condition, Range } from '../../model/policy';
 import type { ChainStmt, Expr, MatchStmt, OtherStmt, RejectStmt, RuleNode, SelectorExpr, Span, Stmt, VerdictNode, VmapStmt } from './ast';
+import { describeItems, keyParts, Lowered, lowerSelector, mergeable, mergeConditions, PORTED } from './conditions';
 import { BITMASK_TYPES } from './datatypes';
 import type { Token } from './lexer';
 import { CT_DIR_KEYS, CT_KEYS, FieldInfo, L4_PROTO, META_KEYS, PAYLOAD_FIELDS } from './keywords';
@@ -52,29 +53,13 @@ export function selectorInfo(key: string): FieldInfo | undefined {
   return info;
 }
 
-/** First and second word of a selector key ('tcp dport' → tcp, dport), cached per key. */
-const partsCache = new Map<string, [string, string]>();
-function keyParts(key: string): [string, string] {
-  let p = partsCache.get(key);
-  if (!p) {
-    const w = key.split(' ');
-    p = [w[0], w[1] ?? ''];
-    partsCache.set(key, p);
-  }
-  return p;
-}
-
-const PORTED = [6, 17, 33, 132, 136]; // tcp udp dccp sctp udplite: a transport header with ports
 const L4_NAMES: Record<number, string> = Object.fromEntries(Object.entries(L4_PROTO).map(([k, v]) => [v, k]));
-const STATE_BITS: [bigint, ConnState][] = [[1n, 'INVALID'], [2n, 'ESTABLISHED'], [4n, 'RELATED'], [8n, 'NEW'], [64n, 'UNTRACKED']];
 const TERMINAL_OTHER = new Set(['snat', 'dnat', 'masquerade', 'redirect', 'queue', 'fwd']);
 
 /** Lowers a rule; undefined when it has an error (already reported) and cannot be modelled. */
 export function lowerRule(env: RuleEnv, rule: RuleNode): LoweredRule | undefined {
   return new RuleEval(env).run(rule);
 }
-
-interface Lowered { deps: Condition[]; main: Condition[] }
 
 class RuleEval {
   private readonly values: ValueResolver;
@@ -288,6 +273,15 @@ class RuleEval {
    */
   private dependency(sel: SelectorExpr): void {
     const [proto] = keyParts(sel.key);
+    if ((proto === 'ct' && /^ct (original |reply )?(saddr|daddr)$/.test(sel.key)) || sel.key === 'rt nexthop') {
+      // The address family of a conntrack address comes from the table or an earlier match.
+      const fam = this.env.table.family;
+      if (fam !== 'ip' && fam !== 'ip6' && !this.l3.includes('ip') && !this.l3.includes('ip6')) {
+        this.error('invalid-value', `cannot determine ip protocol version, use "${sel.key.replace(/(saddr|daddr|nexthop)$/, 'ip $1')}" or "${sel.key.replace(/(saddr|daddr|nexthop)$/, 'ip6 $1')}" instead`, sel);
+        throw new ValueError('ct family');
+      }
+      return;
+    }
     if (proto === 'ip' || proto === 'ip6' || proto === 'arp') {
       this.need(this.l3, proto, sel);
       return;
@@ -330,35 +324,34 @@ class RuleEval {
       if (v && v.kind === 'range' && v.lo === v.hi) values.push(Number(v.lo));
     }
     if (right.t === 'set') values.sort((a, b) => a - b);
+    const l3: string[] = [];
     for (const n of values) {
-      let layer: string[] | undefined;
-      let name: string | undefined;
       if (sel.key === 'ip protocol' || sel.key === 'ip6 nexthdr' || sel.key === 'meta l4proto') {
         // A protocol nft knows no header of (gre) counts as 'unknown' after meta l4proto, and
         // not at all after ip protocol / ip6 nexthdr.
-        layer = this.l4;
-        name = L4_NAMES[n] ?? (sel.key === 'meta l4proto' ? 'unknown' : undefined);
-      } else if (sel.key === 'meta nfproto') {
-        layer = this.l3;
-        name = n === 2 ? 'ip' : n === 10 ? 'ip6' : `nfproto ${n}`;
-      } else if (sel.key === 'meta protocol' || sel.key === 'ether type') {
-        layer = this.l3;
-        name = n === 0x800 ? 'ip' : n === 0x86dd ? 'ip6' : n === 0x806 ? 'arp' : `ethertype ${n}`;
-      }
-      if (layer && name && !layer.includes(name)) layer.push(name);
-      if (layer === this.l3 && name) this.l3Last = name;
+        const name = L4_NAMES[n] ?? (sel.key === 'meta l4proto' ? 'unknown' : undefined);
+        if (name && !this.l4.includes(name)) this.l4.push(name);
+      } else if (sel.key === 'meta nfproto') l3.push(n === 2 ? 'ip' : n === 10 ? 'ip6' : `nfproto ${n}`);
+      else if (sel.key === 'meta protocol' || sel.key === 'ether type') l3.push(n === 0x800 ? 'ip' : n === 0x86dd ? 'ip6' : n === 0x806 ? 'arp' : `ethertype ${n}`);
+    }
+    // The network protocol named by a match replaces what the rule was tied to (nft accepts
+    // `icmpv6 type ... meta nfproto ipv4 ip daddr ...`); transport protocols add up.
+    if (l3.length) {
+      this.l3.length = 0;
+      this.l3.push(...l3);
+      this.l3Last = l3[l3.length - 1];
     }
   }
 
   private pushLowered(sel: SelectorExpr, rhs: RhsValues, negate: boolean, m: MatchStmt): void {
     const range = rhs.range;
     if (rhs.kind === 'opaque') {
-      this.pushDeps(this.lowerSelector(sel, [], range).deps);
+      this.pushDeps(this.lowerSel(sel, [], range).deps);
       this.conds.push(this.opaque(m, rhs.why));
       return;
     }
     const items = rhs.elems.filter((e) => !e.wild).map((e) => e.key[0]);
-    const low = this.lowerSelector(sel, items, range, m);
+    const low = this.lowerSel(sel, items, range, m);
     this.pushDeps(low.deps);
     let main: Condition[] = low.main;
     if (!rhs.exact) main = [{ field: 'any', negate: false, alternatives: [main, [this.opaque(m, rhs.why)]], range }];
@@ -373,7 +366,7 @@ class RuleEval {
   private pushConcat(sels: SelectorExpr[], rhs: RhsValues, negate: boolean, m: MatchStmt): void {
     const range = rhs.range;
     const deps: Condition[] = [];
-    for (const s of sels) deps.push(...this.lowerSelector(s, [], range).deps);
+    for (const s of sels) deps.push(...this.lowerSel(s, [], range).deps);
     this.pushDeps(deps);
     if (rhs.kind === 'opaque') {
       this.conds.push(this.opaque(m, rhs.why));
@@ -383,7 +376,7 @@ class RuleEval {
     for (const el of rhs.elems) {
       if (el.wild) continue;
       const conj: Condition[] = [];
-      sels.forEach((s, i) => conj.push(...this.lowerSelector(s, [el.key[i]], this.env.rangeOf(el.at), m).main));
+      sels.forEach((s, i) => conj.push(...this.lowerSel(s, [el.key[i]], this.env.rangeOf(el.at), m).main));
       alternatives.push(conj);
     }
     if (!rhs.exact) alternatives.push([this.opaque(m, rhs.why)]);
@@ -395,99 +388,11 @@ class RuleEval {
     for (const d of deps) if (!this.conds.some((x) => sameDep(x, d))) this.conds.push(d);
   }
 
-  /** Conditions of `sel` ∈ items: dependencies (never negated) and the value condition. */
-  lowerSelector(sel: SelectorExpr, items: ValueItem[], range: Range, what?: Span): Lowered {
-    const fam = this.env.table.family;
-    const multi = fam !== 'ip' && fam !== 'ip6';
-    const [proto, field] = keyParts(sel.key);
-    switch (sel.key) {
-      case 'ip saddr':
-      case 'ip daddr':
-      case 'ip6 saddr':
-      case 'ip6 daddr': {
-        const f: ModelFamily = proto === 'ip' ? 4 : 6;
-        const addrs: { family: ModelFamily; first: bigint; last: bigint }[] = [];
-        for (const i of items) if (i.kind === 'range') addrs.push({ family: i.family ?? f, first: i.lo, last: i.hi });
-        return { deps: famDep(multi, f), main: [{ field: field === 'saddr' ? 'src' : 'dst', negate: false, addrs, range }] };
-      }
-      case 'ip protocol':
-        return { deps: famDep(multi, 4), main: [{ field: 'proto', negate: false, protos: expand(rangesOf(items), 256), range }] };
-      case 'meta l4proto':
-        return { deps: [], main: [{ field: 'proto', negate: false, protos: expand(rangesOf(items), 256), range }] };
-      case 'ip6 nexthdr':
-        // The first next header: equal to the transport protocol only without extension
-        // headers, so it may match a protocol's packets but need not match all of them.
-        return { deps: famDep(multi, 6), main: [{ field: 'proto', negate: false, protos: expand(rangesOf(items), 256), range }, { field: 'opaque', negate: false, what: 'ip6 nexthdr (IPv6 extension headers)', range }] };
-      case 'meta nfproto':
-      case 'meta protocol': {
-        const v4 = sel.key === 'meta nfproto' ? 2 : 0x800;
-        const v6 = sel.key === 'meta nfproto' ? 10 : 0x86dd;
-        const fams: ModelFamily[] = [];
-        for (const r of rangesOf(items)) {
-          if (r.lo <= v4 && v4 <= r.hi && !fams.includes(4)) fams.push(4);
-          if (r.lo <= v6 && v6 <= r.hi && !fams.includes(6)) fams.push(6);
-        }
-        return { deps: [], main: [{ field: 'family', negate: false, families: fams, range }] };
-      }
-      case 'icmp type':
-      case 'icmpv6 type': {
-        const p = proto === 'icmp' ? 1 : 58;
-        const keys: IntRange[] = [];
-        for (const r of rangesOf(items)) keys.push({ lo: r.lo * 256, hi: r.hi * 256 + 255 });
-        const deps = famDep(multi, p === 1 ? 4 : 6);
-        deps.push({ field: 'proto', negate: false, protos: [p] });
-        return { deps, main: [{ field: 'icmp', negate: false, keys, range }] };
-      }
-      case 'meta iifname':
-      case 'meta oifname':
-      case 'meta iif':
-      case 'meta oif': {
-        const names: string[] = [];
-        for (const i of items) {
-          if (i.kind !== 'str' || i.value.endsWith('+')) return { deps: [], main: [this.opaqueOf(sel, items, range, what)] };
-          names.push(i.wildcard ? i.value + '+' : i.value);
-        }
-        return { deps: [], main: [{ field: sel.key.startsWith('meta i') ? 'iif' : 'oif', negate: false, names, range }] };
-      }
-      case 'ct state': {
-        const states: ConnState[] = [];
-        for (const i of items) {
-          if (i.kind !== 'range' || i.lo !== i.hi) return { deps: [], main: [this.opaqueOf(sel, items, range, what)] };
-          for (const [bit, st] of STATE_BITS) if (i.lo & bit && !states.includes(st)) states.push(st);
-        }
-        return { deps: [], main: [{ field: 'state', negate: false, states, range }] };
-      }
-    }
-    const l4 = L4_PROTO[proto];
-    if (l4 !== undefined) {
-      const deps: Condition[] = proto === 'icmp' || proto === 'igmp' ? famDep(multi, 4) : proto === 'icmpv6' ? famDep(multi, 6) : [];
-      deps.push({ field: 'proto', negate: false, protos: [l4] });
-      if ((field === 'sport' || field === 'dport') && PORTED.includes(l4)) {
-        return { deps, main: [{ field, negate: false, ports: rangesOf(items), range }] };
-      }
-      return { deps, main: [this.opaqueOf(sel, items, range, what)] };
-    }
-    if (proto === 'th' && (field === 'sport' || field === 'dport')) {
-      // Any transport header: the ports of tcp/udp/sctp/dccp/udplite; for other protocols the
-      // same bytes mean something else (a checksum), so whether they match cannot be known.
-      return {
-        deps: [],
-        main: [{
-          field: 'any', negate: false, range,
-          alternatives: [
-            [{ field: 'proto', negate: false, protos: PORTED }, { field, negate: false, ports: rangesOf(items), range }],
-            [{ field: 'proto', negate: true, protos: PORTED }, { field: 'opaque', negate: false, what: `th ${field} on a protocol without ports`, range }],
-          ],
-        }],
-      };
-    }
-    if (proto === 'ip' || proto === 'ip6') return { deps: famDep(multi, proto === 'ip' ? 4 : 6), main: [this.opaqueOf(sel, items, range, what)] };
-    return { deps: [], main: [this.opaqueOf(sel, items, range, what)] };
-  }
-
-  /** An opaque condition for a selector the model has no dimension for; its text is the match's. */
-  private opaqueOf(sel: SelectorExpr, items: ValueItem[], range: Range, what?: Span): Condition {
-    return { field: 'opaque', negate: false, what: what ? this.env.textOf(what) : `${sel.key} ${describeItems(items)}`.trim(), range };
+  /** lowerSelector for this rule's table; opaque conditions read as the match's text. */
+  lowerSel(sel: SelectorExpr, items: ValueItem[], range: Range, what?: Span): Lowered {
+    return lowerSelector(sel, items, range, this.env.table.family, () => ({
+      field: 'opaque', negate: false, what: what ? this.env.textOf(what) : `${sel.key} ${describeItems(items)}`.trim(), range,
+    }));
   }
 
   private opaque(m: Span, why?: string): Condition {
@@ -607,7 +512,7 @@ class RuleEval {
     const exact = values?.kind === 'items' && values.exact;
     const why = values && values.kind !== 'items' ? values.why : values && !values.exact ? values.why : 'the key is not modelled';
     this.branches = [];
-    for (const s of sels) this.pushDeps(this.lowerSelector(s, [], range).deps);
+    for (const s of sels) this.pushDeps(this.lowerSel(s, [], range).deps);
     const verdicts = groups.map((g) => g.verdict);
     if (!values || values.kind === 'opaque') {
       // Contents unknown: any verdict of the map may apply to any packet.
@@ -617,7 +522,7 @@ class RuleEval {
       return;
     }
     for (const g of groups) {
-      const alternatives: Condition[][] = g.elems.map((el) => sels.flatMap((s, i) => this.lowerSelector(s, [el.key[i]], this.env.rangeOf(el.at)).main));
+      const alternatives: Condition[][] = g.elems.map((el) => sels.flatMap((s, i) => this.lowerSel(s, [el.key[i]], this.env.rangeOf(el.at)).main));
       const cond: Condition = sels.length === 1 && g.elems.length > 0 && alternatives.every((a) => a.length === 1 && a[0].field === alternatives[0][0].field && mergeable(a[0]))
         ? mergeConditions(alternatives.map((a) => a[0]), range)
         : { field: 'any', negate: false, alternatives, range };
@@ -718,6 +623,18 @@ class RuleEval {
   }
 
   private other(stmt: OtherStmt): void {
+    if (stmt.what === 'set-field' && stmt.exprs?.[0].t === 'sel') {
+      // `meta secmark set "x"`, `ct helper set "ftp"`: a named object of the table.
+      const kinds: Record<string, string> = { 'meta secmark': 'secmark', 'ct helper': 'ct helper', 'ct timeout': 'ct timeout', 'ct expectation': 'ct expectation' };
+      const kind = kinds[stmt.exprs[0].key];
+      if (kind && stmt.exprs[1].t === 'val') stmt = { ...stmt, objRef: { kind, name: stmt.exprs[1] } };
+      else this.walkSelectors(stmt.exprs[0]);
+    }
+    if (stmt.what === 'dup' && stmt.exprs?.length) {
+      const fam = this.env.table.family;
+      if (fam !== 'ip' && fam !== 'ip6' && fam !== 'netdev') this.error('invalid-value', `unsupported family: 'dup to' needs an ip or ip6 table`, stmt);
+      else if (fam !== 'netdev' && isPlainValue(stmt.exprs[0])) this.checkValue(stmt.exprs[0], { dtype: fam === 'ip' ? 'ipv4_addr' : 'ipv6_addr', bits: fam === 'ip' ? 32 : 128 });
+    }
     if (stmt.objRef) {
       let n = stmt.objRef.name;
       while (n.t === 'var' && n.def) n = n.def.value;
@@ -761,7 +678,10 @@ export function setValues(set: SetState): RhsValues {
   if (set.dynamic || set.expiring) return { kind: 'opaque', why: `@${set.name} changes while packets flow`, range };
   if (set.flags.has('constant')) return { kind: 'items', elems: set.elements, exact: true, range };
   if (set.elements.length === 0) return { kind: 'opaque', why: `@${set.name} is empty here and filled at run time`, range };
-  return { kind: 'items', elems: set.elements, exact: false, range, why: `@${set.name} may get more elements at run time (declare it 'flags constant' if not)` };
+  // A static set with elements is read as written, like the rules around it: `nft add element`
+  // later is a change to the ruleset, as `nft add rule` would be. (Sets that rules or timeouts
+  // change while packets flow, and empty ones filled by scripts, stay opaque above.)
+  return { kind: 'items', elems: set.elements, exact: true, range };
 }
 
 function isOrdered(info: FieldInfo): boolean {
@@ -778,16 +698,6 @@ function isPlainValue(e: Expr): boolean {
   return e.t === 'val' || e.t === 'range' || e.t === 'prefix' || e.t === 'var';
 }
 
-function famDep(multi: boolean, f: ModelFamily): Condition[] {
-  return multi ? [{ field: 'family', negate: false, families: [f] }] : [];
-}
-
-function rangesOf(items: ValueItem[]): IntRange[] {
-  const out: IntRange[] = [];
-  for (const i of items) if (i.kind === 'range') out.push({ lo: Number(i.lo), hi: Number(i.hi) });
-  return out;
-}
-
 function negated(c: Condition): Condition {
   return { ...c, negate: !c.negate } as Condition;
 }
@@ -799,77 +709,60 @@ function sameDep(a: Condition, b: Condition): boolean {
   return false;
 }
 
-function expand(ranges: IntRange[], limit: number): number[] {
-  const out: number[] = [];
-  for (const r of ranges) for (let v = r.lo; v <= r.hi && v < limit; v++) out.push(v);
-  return out;
-}
-
-function describeItems(items: ValueItem[]): string {
-  if (!items.length) return '';
-  const parts = items.slice(0, 4).map((i) => (i.kind === 'str' ? i.value + (i.wildcard ? '*' : '') : i.lo === i.hi ? String(i.lo) : `${i.lo}-${i.hi}`));
-  return items.length > 4 ? `${parts.join(', ')}, ...` : parts.join(', ');
-}
-
-function mergeable(c: Condition): boolean {
-  return ['src', 'dst', 'proto', 'sport', 'dport', 'icmp', 'iif', 'oif', 'state', 'family'].includes(c.field) && !c.negate;
-}
-
-/** Conditions on one field joined by OR into one condition (a vmap group of single keys). */
-function mergeConditions(cs: Condition[], range: Range): Condition {
-  const f = cs[0];
-  switch (f.field) {
-    case 'src':
-    case 'dst':
-      return { field: f.field, negate: false, addrs: cs.flatMap((c) => (c.field === f.field ? c.addrs : [])), range };
-    case 'proto':
-      return { field: 'proto', negate: false, protos: [...new Set(cs.flatMap((c) => (c.field === 'proto' ? c.protos : [])))], range };
-    case 'sport':
-    case 'dport':
-      return { field: f.field, negate: false, ports: cs.flatMap((c) => (c.field === f.field ? c.ports : [])), range };
-    case 'icmp':
-      return { field: 'icmp', negate: false, keys: cs.flatMap((c) => (c.field === 'icmp' ? c.keys : [])), range };
-    case 'iif':
-    case 'oif':
-      return { field: f.field, negate: false, names: [...new Set(cs.flatMap((c) => (c.field === f.field ? c.names : [])))], range };
-    case 'state':
-      return { field: 'state', negate: false, states: [...new Set(cs.flatMap((c) => (c.field === 'state' ? c.states : [])))], range };
-    case 'family':
-      return { field: 'family', negate: false, families: [...new Set(cs.flatMap((c) => (c.field === 'family' ? c.families : [])))], range };
-    default:
-      return { field: 'any', negate: false, alternatives: cs.map((c) => [c]), range };
-  }
-}
-
 /**
  * Keys of a verdict map must be disjoint: equal keys with different verdicts are refused by
  * the kernel ("File exists", at the later element), overlapping intervals by nft ("conflicting
- * intervals specified", at the earlier one).
+ * intervals specified", at the one that starts inside the other). Sorting keeps this
+ * O(n log n): maps of many thousand elements are common.
  */
 export function checkMapKeys(elems: ResolvedElem[], error: (msg: string, at: Span) => void): void {
-  for (let i = 0; i < elems.length; i++) {
-    for (let j = 0; j < i; j++) {
-      const a = elems[i];
-      const b = elems[j];
-      if (a.wild || b.wild || a.key.length !== b.key.length) continue;
-      let same = true;
-      let overlap = true;
-      for (let k = 0; k < a.key.length; k++) {
-        const x = a.key[k];
-        const y = b.key[k];
-        if (x.kind === 'range' && y.kind === 'range') {
-          if (!(x.family === y.family && x.lo <= y.hi && y.lo <= x.hi)) overlap = false;
-          if (!(x.lo === y.lo && x.hi === y.hi)) same = false;
-        } else if (x.kind === 'str' && y.kind === 'str') {
-          if (x.value !== y.value || x.wildcard !== y.wildcard) overlap = same = false;
-        } else overlap = same = false;
+  // Equal keys, any number of parts.
+  const seen = new Map<string, ResolvedElem>();
+  for (const e of elems) {
+    if (e.wild) continue;
+    const k = e.key.map(itemKey).join(' . ');
+    const prev = seen.get(k);
+    if (prev) {
+      if (JSON.stringify(prev.data ?? null) !== JSON.stringify(e.data ?? null)) {
+        error('Could not process rule: File exists (the same key twice with different values)', e.at);
+        return;
       }
-      if (!overlap) continue;
-      const dv = JSON.stringify(a.data ?? null) === JSON.stringify(b.data ?? null);
-      if (same && dv) continue;
-      if (same) error('Could not process rule: File exists (the same key twice with different values)', a.at);
-      else error('conflicting intervals specified', a.key[0].kind === 'range' && b.key[0].kind === 'range' && a.key[0].lo < b.key[0].lo ? b.at : a.at);
-      return;
-    }
+    } else seen.set(k, e);
   }
+  // Overlapping intervals of single keys.
+  const at = intervalConflict(elems, 0);
+  if (at) error('conflicting intervals specified', at);
+}
+
+function itemKey(i: ValueItem): string {
+  return i.kind === 'str' ? `s:${i.value}${i.wildcard ? '*' : ''}` : `${i.family ?? 0}:${i.lo}-${i.hi}`;
+}
+
+/**
+ * Overlapping intervals among single-key elements, at least one of them from `fresh` on (the
+ * ones being added): nft reports the element that starts inside another, the lowest such.
+ * Equal intervals are no conflict (a set keeps one).
+ */
+export function intervalConflict(all: ResolvedElem[], fresh: number): Span | undefined {
+  const items: { lo: bigint; hi: bigint; fam: number; isNew: boolean; at: Span }[] = [];
+  all.forEach((e, idx) => {
+    const k = e.key;
+    if (!e.wild && k.length === 1 && k[0].kind === 'range') items.push({ lo: k[0].lo, hi: k[0].hi, fam: k[0].family ?? 0, isNew: idx >= fresh, at: e.at });
+  });
+  // By family and start; on equal starts the old element first (the new one is reported).
+  items.sort((a, b) => a.fam - b.fam || (a.lo < b.lo ? -1 : a.lo > b.lo ? 1 : a.isNew === b.isNew ? 0 : a.isNew ? 1 : -1));
+  let fam = -1;
+  let maxAll: (typeof items)[0] | undefined;
+  let maxNew: (typeof items)[0] | undefined;
+  for (const it of items) {
+    if (it.fam !== fam) {
+      fam = it.fam;
+      maxAll = maxNew = undefined;
+    }
+    const other = it.isNew ? maxAll : maxNew;
+    if (other && it.lo <= other.hi && !(other.lo === it.lo && other.hi === it.hi)) return it.at;
+    if (!maxAll || it.hi > maxAll.hi) maxAll = it;
+    if (it.isNew && (!maxNew || it.hi > maxNew.hi)) maxNew = it;
+  }
+  return undefined;
 }
