@@ -82,17 +82,17 @@ const RULE_IFACES = ['eth0', 'eth1', 'eth+', 'veth0', 'veth1+', 'veth+', 'wan0',
 /** Destination ranges the receiver owns (`ip route add local … dev lo`). */
 export const LOCAL: Record<Family, string[]> = { 4: ['10.0.0.0/8', '100.64.0.0/10'], 6: ['2001:db8::/32'] };
 /** Where rule destinations are drawn from (inside LOCAL, so packets can reach them). */
-const DST_POOLS: Record<Family, string[]> = {
+export const DST_POOLS: Record<Family, string[]> = {
   4: ['10.1.0.0/16', '10.9.0.0/16', '10.200.0.0/16', '10.0.0.0/8', '100.64.0.0/10'],
   6: ['2001:db8:1::/48', '2001:db8:ab00::/40', '2001:db8::/32'],
 };
 /** Where rule and packet sources are drawn from: routable, not local, not martian. */
-const SRC_POOLS: Record<Family, string[]> = {
+export const SRC_POOLS: Record<Family, string[]> = {
   4: ['198.51.100.0/24', '203.0.113.0/24', '192.168.0.0/16', '172.16.0.0/12', '185.12.0.0/16', '130.10.0.0/16'],
   6: ['2a02:c0::/32', 'fd12:3456::/32', '2600:1f00::/24', '2001:470::/32'],
 };
 /** Addresses a packet may not carry as its source (local, loopback, multicast, reserved). */
-const BAD_SRC: Record<Family, string[]> = {
+export const BAD_SRC: Record<Family, string[]> = {
   4: ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '224.0.0.0/3'],
   6: ['::/8', '2001:db8::/32', 'fe80::/10', 'ff00::/8'],
 };
@@ -138,7 +138,7 @@ const ICMP_RULE_TYPES: Record<Family, IcmpName[]> = {
 };
 
 /** ICMP types the sender can produce, with the connection states conntrack gives them, and codes. */
-const ICMP_PACKET: Record<Family, { type: number; codes: number; states: State[] }[]> = {
+export const ICMP_PACKET: Record<Family, { type: number; codes: number; states: State[] }[]> = {
   4: [
     { type: 8, codes: 0, states: ['NEW'] }, { type: 13, codes: 0, states: ['NEW'] }, { type: 15, codes: 0, states: ['NEW'] },
     { type: 17, codes: 0, states: ['NEW'] }, { type: 0, codes: 0, states: ['ESTABLISHED', 'INVALID'] },

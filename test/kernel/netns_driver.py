@@ -34,6 +34,8 @@ Usage (all as root):
   netns_driver.py teardown R S                delete them (missing ones are fine)
   netns_driver.py run < job.json              load a ruleset into R, send the packets, print JSON
   netns_driver.py check                       exit 0 when this machine can run the suite
+  netns_driver.py run-nft < job.json          the same for an nftables ruleset (nft -f), see run_nft
+  netns_driver.py check-nft                   exit 0 when this machine can run the nftables suite
 """
 import ctypes
 import fcntl
@@ -446,6 +448,124 @@ def check():
     return None
 
 
+# ----------------------------------------------------------------------------------------------
+# nftables (test/kernel/nftables.test.ts): the same namespaces, sender and connection states; the
+# ruleset is loaded with `nft -f` and read back with `nft -j list ruleset`. Every counter is named
+# by the comment of its rule ("r12", "fwlk-tail-…", "fwlk-last", …) or, for the per-element
+# counters of a verdict map declared with the `counter` flag, "@family/table/map#key" with key
+# "22" or "23-25".
+
+def _elem_key(val):
+    if isinstance(val, dict) and 'range' in val:
+        return f"{val['range'][0]}-{val['range'][1]}"
+    if isinstance(val, dict) and 'prefix' in val:
+        return f"{val['prefix']['addr']}/{val['prefix']['len']}"
+    return str(val)
+
+
+def read_nft_counters():
+    out = sh('nft', '-j', 'list', 'ruleset').stdout
+    counts = {}
+    for obj in json.loads(out).get('nftables', []):
+        rule = obj.get('rule')
+        if rule is not None:
+            key = rule.get('comment')
+            if key is None:
+                continue
+            for e in rule.get('expr', []):
+                c = e.get('counter') if isinstance(e, dict) else None
+                if isinstance(c, dict):
+                    counts[key] = counts.get(key, 0) + c.get('packets', 0)
+            continue
+        m = obj.get('map') or obj.get('set')
+        if m is not None:
+            for el in m.get('elem', []) or []:
+                k = el[0] if isinstance(el, list) else el
+                if isinstance(k, dict) and 'elem' in k:
+                    c = k['elem'].get('counter')
+                    if isinstance(c, dict):
+                        key = f"@{m['family']}/{m['table']}/{m['name']}#{_elem_key(k['elem'].get('val'))}"
+                        counts[key] = counts.get(key, 0) + c.get('packets', 0)
+    return counts
+
+
+def nft_delta(before, after):
+    return {k: n - before.get(k, 0) for k, n in after.items() if n != before.get(k, 0)}
+
+
+def run_nft_packet(senders, w, before, finals):
+    fam = w['family']
+    sender = senders[fam]
+    opener, packet = build(sender, w)
+    conntrack_flush(fam)
+    if opener is not None:
+        sender.from_receiver(opener, w['src'])
+    sender.frame(w['in'], packet)
+    # Done when a final counter moved, or once the packet was seen on the hook (fwlk-first) and the
+    # counters then stay still (a policy reached through `goto` has no counter of its own).
+    after = read_nft_counters()
+    hits = nft_delta(before, after)
+    tries = 0
+    while tries < 60:
+        if any(k in finals for k in hits):
+            break
+        time.sleep(0.002 * (1 + tries // 10))
+        again = read_nft_counters()
+        if 'fwlk-first' in hits and again == after:
+            break
+        after = again
+        hits = nft_delta(before, after)
+        tries += 1
+    return after, hits
+
+
+def run_nft(job):
+    """job: {recv, send, ifaces, rules (text for nft -f), finals: [counter names], packets: [...]}.
+    A packet's walk ends at most once in one of the `finals` counters (a drop or reject, a
+    policy-drop chain's tail, or the observer chain after every generated base chain); a policy
+    reached through `goto` has none, so the counters' reader (nftables-model.ts) checks the rest."""
+    setns(job['recv'])
+    sh('nft', 'flush', 'ruleset', check=False)
+    r = sh('nft', '-f', '-', check=False, input=job['rules'])
+    if r.returncode != 0:
+        return {'loadError': r.stderr.strip() or f'nft -f exit {r.returncode}'}
+    write_sysctl('net.netfilter.nf_conntrack_tcp_be_liberal', 1)
+    finals = set(job['finals'])
+    families = sorted({w['family'] for w in job['packets']})
+    senders = {f: Sender(job['send'], job['recv'], job['ifaces'], f) for f in families}
+    before = read_nft_counters()
+    results = []
+    for w in job['packets']:
+        attempts = []
+        for attempt in range(3):
+            after, hits = run_nft_packet(senders, w, before, finals)
+            before = after
+            decided = sum(n for k, n in hits.items() if k in finals)
+            clean = decided <= 1 and hits.get('fwlk-first') == 1
+            attempts.append(hits)
+            if clean:
+                break
+        res = {'hits': hits, 'clean': clean}
+        if len(attempts) > 1:
+            res['attempts'] = attempts
+        results.append(res)
+    saved = sh('nft', 'list', 'ruleset', check=False).stdout
+    sh('nft', 'flush', 'ruleset', check=False)
+    return {'results': results, 'saved': saved}
+
+
+def check_nft():
+    if os.geteuid() != 0:
+        return 'not root'
+    missing = [t for t in ('ip', 'nft')
+               if not any(os.access(os.path.join(d, t), os.X_OK) for d in os.environ.get('PATH', '').split(':') + ['/usr/sbin', '/sbin'])]
+    if missing:
+        return 'missing ' + ', '.join(missing)
+    if not hasattr(socket, 'AF_PACKET'):
+        return 'no AF_PACKET sockets'
+    return None
+
+
 def main():
     cmd = sys.argv[1] if len(sys.argv) > 1 else ''
     if cmd == 'setup':
@@ -454,8 +574,10 @@ def main():
         teardown(sys.argv[2], sys.argv[3])
     elif cmd == 'run':
         print(json.dumps(run(json.load(sys.stdin))))
-    elif cmd == 'check':
-        why = check()
+    elif cmd == 'run-nft':
+        print(json.dumps(run_nft(json.load(sys.stdin))))
+    elif cmd in ('check', 'check-nft'):
+        why = check() if cmd == 'check' else check_nft()
         if why:
             print(why)
             sys.exit(1)
