@@ -27,7 +27,7 @@ const PAUSE_MS = 300;
 export async function benchLsp(file: string): Promise<LspBench> {
   const text = readFileSync(file, 'utf8');
   const uri = pathToFileURL(path.resolve(file)).href;
-  const client = new LspClient();
+  const client = new LspClient(['--stdio'], process.env.FWLENS_SERVER_NODE_ARGS ? process.env.FWLENS_SERVER_NODE_ARGS.split(' ') : []);
   try {
     await client.initialize();
     const t0 = performance.now();
