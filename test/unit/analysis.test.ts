@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { analyzeDocument, DocumentAnalysis } from '../../server/src/features/document';
 import { queryPacket, explainCidr } from '../../server/src/features/query';
 import type { PacketSpec } from '../../server/src/analysis/packet-spec';
+import { explainSet, reachingSet } from '../../server/src/analysis/explain';
 
 function load(text: string): DocumentAnalysis {
   const d = analyzeDocument(text, { language: 'iptables' });
@@ -254,4 +255,29 @@ test('-I N counts kernel rules: a line with two sources is two rules, and an ins
   assert.deepEqual(q('198.51.100.3', 80), { verdict: 'accept', line: 7 });
   // Line 5 is reached by 198.51.100.1: no shadowed finding on it, though its other half is.
   assert.deepEqual(codes(d, 'shadowed-rule'), []);
+});
+
+test('reachingSet sees what arrives at a rule of any kind; a past deadline makes a walk incomplete', () => {
+  const text = ruleset(
+    ':LOGDROP - [0:0]',
+    '-A INPUT -s 10.0.0.0/8 -j ACCEPT',
+    '-A INPUT -p tcp -j LOGDROP',
+    '-A LOGDROP -j LOG',
+    '-A LOGDROP -j DROP',
+  );
+  const d = load(text);
+  const { compiled, resolve } = d.analysis;
+  const entry = d.policy.entries.find((e) => e.name === 'INPUT')!;
+  const jump = d.policy.tables[0].chains.get('INPUT')!.rules[1];
+  const r = reachingSet(compiled, resolve, entry, jump);
+  assert.equal(r.complete, true);
+  // tcp from outside 10/8 reaches the jump; tcp from 10/8 was accepted before it.
+  const space = compiled.space;
+  const pkt = (src: bigint) => ({ family: 4 as const, src, dst: 1n, proto: 6, sport: 40000, dport: 80, icmp: 0, iif: '', oif: '', state: 'NEW' as const });
+  assert.ok(space.contains(r.set, pkt(0xc0000201n)));
+  assert.ok(!space.contains(r.set, pkt(0x0a000001n)));
+  const log = d.policy.tables[0].chains.get('LOGDROP')!.rules[0];
+  assert.ok(space.contains(reachingSet(compiled, resolve, entry, log).set, pkt(0xc0000201n)));
+  const late = explainSet(compiled, resolve, entry, space.all(), undefined, { deadline: performance.now() - 1 });
+  assert.equal(late.complete, false);
 });
