@@ -281,3 +281,20 @@ test('reachingSet sees what arrives at a rule of any kind; a past deadline makes
   const late = explainSet(compiled, resolve, entry, space.all(), undefined, { deadline: performance.now() - 1 });
   assert.equal(late.complete, false);
 });
+
+test('nftables: a policy drop with no established,related accept is a lockout; a drop-all base chain that runs first is a catch-all', () => {
+  const nft = (text: string) => {
+    const d = analyzeDocument(text, { language: 'nftables' });
+    if ('error' in d) throw new Error(d.error);
+    return d;
+  };
+  const noEstablished = 'table inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    tcp dport 22 accept\n  }\n}\n';
+  assert.deepEqual(codes(nft(noEstablished), 'lockout'), [2]);
+  const fixed = noEstablished.replace('    tcp dport 22', '    ct state established,related accept\n    tcp dport 22');
+  assert.deepEqual(codes(nft(fixed), 'lockout'), []);
+  const early = 'table inet filter {\n  chain early {\n    type filter hook input priority -10; policy accept;\n    drop\n  }\n  chain input {\n    type filter hook input priority 0; policy drop;\n    ct state established,related accept\n    tcp dport 22 accept\n  }\n}\n';
+  assert.deepEqual(codes(nft(early), 'catch-all-drop'), [3]);
+  // The same drop-all in a chain that runs after the accepting one still lets nothing in.
+  const late = early.replace('priority -10', 'priority 10');
+  assert.deepEqual(codes(nft(late), 'catch-all-drop'), [3]);
+});

@@ -164,6 +164,9 @@ export function reachableChains(entry: Entry, resolve: Resolve): Chain[] {
   return [...seen];
 }
 
+/** Linux's default ip_local_port_range: where replies to the host's own connections arrive. */
+const EPHEMERAL = { lo: 32768, hi: 60999 };
+
 function checkLockout(entry: Entry, policy: Policy, compiled: Compiled, resolve: Resolve, facts: Map<Chain, ChainFacts>, opts: AnomalyOptions, out: Finding[]): void {
   const space = compiled.space;
   const all = space.all();
@@ -191,6 +194,15 @@ function checkLockout(entry: Entry, policy: Policy, compiled: Compiled, resolve:
   const established = intersect(space.states(['ESTABLISHED']), outside);
   if (!canAccept(established)) {
     out.push(finding('lockout', `Lockout: input is denied by default (${denyAt.what}) and no rule accepts ESTABLISHED traffic: replies to this host's own connections, and the SSH session that loads these rules, will be cut.`, denyAt.range, {
+      data: { entry: entry.name, kind: 'established' },
+    }));
+    return;
+  }
+  // Accepting established traffic to a few services only (`tcp dport 22 accept`) still drops the
+  // replies to the host's own connections, which come back to its ephemeral ports.
+  const replies = intersect(intersect(established, space.protocols([6, 17])), space.ports('dport', [EPHEMERAL]));
+  if (!canAccept(replies)) {
+    out.push(finding('lockout', `Lockout: input is denied by default (${denyAt.what}) and no rule accepts ESTABLISHED replies to this host's own connections (to its ports ${EPHEMERAL.lo}-${EPHEMERAL.hi}): DNS, package updates and every outgoing connection will hang. Accept established,related traffic first.`, denyAt.range, {
       data: { entry: entry.name, kind: 'established' },
     }));
     return;
