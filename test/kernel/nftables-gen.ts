@@ -281,10 +281,15 @@ function genRule(ctx: Ctx, chain: NChain, later: NChain[], forceVerdict?: Verdic
     const pname = portProto === 6 ? 'tcp' : portProto === 17 ? 'udp' : 'th';
     if (verdict !== 'vmap' || rng.chance(0.3)) {
       const dirs: ('dport' | 'sport')[] = rng.chance(0.8) ? ['dport'] : rng.chance(0.5) ? ['sport'] : ['dport', 'sport'];
+      // nft 1.0.6 merges two adjacent `!=` payload compares (`udp dport != A udp sport != B`) into
+      // one compare of both fields, which means NOT(A and B): only one of them is negated here.
+      let negated = false;
       for (const dir of dirs) {
         if (rng.chance(0.2) && verdict !== 'vmap') continue;
         const p = genPortMatch(ctx, table);
-        add(`${pname} ${dir} ${p.neg ? '!= ' : ''}${p.text}`, { k: dir, proto: portProto, neg: p.neg, ranges: p.ranges });
+        const neg: boolean = p.neg && !negated;
+        negated ||= neg;
+        add(`${pname} ${dir} ${neg ? '!= ' : ''}${p.text}`, { k: dir, proto: portProto, neg, ranges: p.ranges });
       }
     }
   } else if (kind === 'icmp' || kind === 'icmpv6') {
