@@ -7,6 +7,7 @@ import { analyzeDocument, DocumentAnalysis } from '../../server/src/features/doc
 import { queryPacket, explainCidr } from '../../server/src/features/query';
 import type { PacketSpec } from '../../server/src/analysis/packet-spec';
 import { explainSet, reachingSet } from '../../server/src/analysis/explain';
+import { walkEntry } from '../../server/src/analysis/walk';
 
 function load(text: string): DocumentAnalysis {
   const d = analyzeDocument(text, { language: 'iptables' });
@@ -297,4 +298,14 @@ test('nftables: a policy drop with no established,related accept is a lockout; a
   // The same drop-all in a chain that runs after the accepting one still lets nothing in.
   const late = early.replace('priority -10', 'priority 10');
   assert.deepEqual(codes(nft(late), 'catch-all-drop'), [3]);
+});
+
+test('a walk stops when it has spent its work budget, and says it is incomplete', () => {
+  const text = readFileSync(join(__dirname, '../../examples/good-server.rules'), 'utf8');
+  const d = load(text);
+  const { compiled, resolve } = d.analysis;
+  const entry = d.policy.entries.find((e) => e.name === 'INPUT')!;
+  assert.equal(walkEntry(compiled, resolve, entry, compiled.space.all()).complete, true);
+  const cut = walkEntry(compiled, resolve, entry, compiled.space.all(), { maxWork: 5 });
+  assert.equal(cut.complete, false);
 });

@@ -232,7 +232,9 @@ function checkOpenToWorld(entry: Entry, compiled: Compiled, resolve: Resolve, fa
       let reason = worldOpenReason(compiled.sets.get(rule)!.must, space.universeOf.bind(space), lo, newState, sensitive, onInterface);
       // A rule in a user chain sees only what the jumps to it let through: judge what reaches it.
       if (reason && !entry.stages.includes(chain)) {
-        const reaching = intersect(reachingSet(compiled, resolve, entry, rule).set, compiled.sets.get(rule)!.must);
+        // A partial walk gives part of what reaches the rule: enough to claim that some world traffic
+        // does (what it finds is real), never a claim that none does.
+        const reaching = intersect(reachingSet(compiled, resolve, entry, rule, { maxWork: REACH_WORK }).set, compiled.sets.get(rule)!.must);
         reason = worldOpenReason(coalesce(reaching), space.universeOf.bind(space), lo, newState, sensitive, onInterface);
       }
       if (!reason) continue;
@@ -243,6 +245,9 @@ function checkOpenToWorld(entry: Entry, compiled: Compiled, resolve: Resolve, fa
     }
   }
 }
+
+/** Box operations one user-chain rule's reaching set may cost in the open-to-world check. */
+const REACH_WORK = 50_000;
 
 function worldOpenReason(must: Box[], universe: (f: 4 | 6) => Box | undefined, lo: [number, number], newState: number, sensitive: readonly number[], onInterface: boolean): string | undefined {
   for (const b of must) {

@@ -55,7 +55,7 @@ function position(p: ExplainPart): number {
  * What arrives at a rule from an entry and may match it, whatever the rule's action: the walk
  * started from the rule's own `may` set. Incomplete (a part of it) when the walk stopped early.
  */
-export function reachingSet(compiled: Compiled, resolve: Resolve, entry: Entry, rule: Rule, opts: { deadline?: number } = {}): { set: Box[]; complete: boolean } {
+export function reachingSet(compiled: Compiled, resolve: Resolve, entry: Entry, rule: Rule, opts: { deadline?: number; maxWork?: number } = {}): { set: Box[]; complete: boolean } {
   const { watched, complete } = walkEntry(compiled, resolve, entry, compiled.sets.get(rule)!.may, { ...opts, watch: rule });
   return { set: watched, complete };
 }

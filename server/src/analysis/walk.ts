@@ -16,7 +16,7 @@ export interface Piece {
 }
 
 /** Box operations a walk may spend before it stops and reports the rest as undecided. */
-const WORK_LIMIT = 2_000_000;
+const WORK_LIMIT = 500_000;
 const MAX_DEPTH = 64;
 
 export interface WalkOptions {
@@ -24,6 +24,8 @@ export interface WalkOptions {
   deadline?: number;
   /** Collect what arrives at this rule and matches it, whatever its action. */
   watch?: Rule;
+  /** Box operations the walk may spend (default WORK_LIMIT). */
+  maxWork?: number;
 }
 
 export interface WalkResult {
@@ -47,8 +49,19 @@ export function walkEntry(compiled: Compiled, resolve: Resolve, entry: Entry, st
     work += cur.length * sets.length;
     return intersect(cur, sets);
   };
+  const minus = (cur: Box[], sets: Box[]): Box[] => {
+    const out = subtract(cur, sets);
+    // Subtraction fragments: the pieces it makes count as work too.
+    work += cur.length * sets.length + out.length;
+    return out;
+  };
+  const maxWork = opts.maxWork ?? WORK_LIMIT;
 
-  /** Returns the part of `set` that comes back out of the chain (fell off its end or RETURNed). */
+  /**
+   * Returns the part of `set` that comes back out of the chain (fell off its end or RETURNed).
+   * The sets it joins are disjoint by construction (what a rule takes is removed from `cur`), so
+   * they are concatenated, not unioned: a union would subtract one from the other for nothing.
+   */
   const run = (chain: Chain, set: Box[], depth: number, out: Piece[]): Box[] => {
     let cur = set;
     let returned: Box[] = [];
@@ -58,19 +71,19 @@ export function walkEntry(compiled: Compiled, resolve: Resolve, entry: Entry, st
     for (const i of candidates) {
       const rule = chain.rules[i];
       if (cur.length === 0) break;
-      if (!complete || work > WORK_LIMIT || depth > MAX_DEPTH || late()) {
+      if (!complete || work > maxWork || depth > MAX_DEPTH || late()) {
         complete = false;
-        return union(returned, cur);
+        return returned.concat(cur);
       }
       const sets = compiled.sets.get(rule)!;
       if (rule === opts.watch) watched = union(watched, take(cur, sets.may));
       const hit = take(cur, sets.must);
       if (!sets.exact) {
-        const maybe = subtract(take(cur, sets.may), sets.must);
+        const maybe = minus(take(cur, sets.may), sets.must);
         if (maybe.length) out.push({ set: maybe, verdict: 'depends', rule });
-        cur = subtract(cur, sets.may);
+        cur = minus(cur, sets.may);
       } else {
-        cur = subtract(cur, sets.must);
+        cur = minus(cur, sets.must);
       }
       if (hit.length === 0) continue;
       const a = rule.action;
@@ -79,22 +92,22 @@ export function walkEntry(compiled: Compiled, resolve: Resolve, entry: Entry, st
           out.push({ set: hit, verdict: a.verdict, rule });
           break;
         case 'continue':
-          cur = union(cur, hit);
+          cur = cur.concat(hit);
           break;
         case 'return':
-          returned = union(returned, hit);
+          returned = returned.concat(hit);
           break;
         case 'jump':
         case 'goto': {
           const target = resolve(rule.table, a.chain);
           const back = target ? run(target, hit, depth + 1, out) : hit;
-          if (a.kind === 'jump') cur = union(cur, back);
-          else returned = union(returned, back);
+          if (a.kind === 'jump') cur = cur.concat(back);
+          else returned = returned.concat(back);
           break;
         }
       }
     }
-    return union(returned, cur);
+    return returned.concat(cur);
   };
 
   let flowing = start;
