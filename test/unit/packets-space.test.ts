@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { fromWords, rangeToPrefixes, rangeToWordBoxes, formatAddr, parseAddr, prefixRange } from '../../server/src/packets/address';
+import { rangeToPrefixes, formatAddr, parseAddr, prefixRange } from '../../server/src/model/address';
+import { fromWords, rangeToWordBoxes } from '../../server/src/packets/words';
 import { IfaceSpace } from '../../server/src/packets/iface';
 import { PacketSpace, Packet } from '../../server/src/packets/space';
 import { describeSet } from '../../server/src/packets/describe';

@@ -1,7 +1,7 @@
 // A packet as a user writes it (`--src 10.0.0.1 --proto tcp --dport 22`) turned into a concrete
 // packet, with the defaults DESIGN.md fixes: state NEW, an interface and a source port no rule names.
 import type { Condition, Policy } from '../model/policy';
-import { parseAddr } from '../packets/address';
+import { parseAddr } from '../model/address';
 import { icmpKeyRange, parseIcmpType } from '../packets/icmp';
 import { protocolNumber } from '../packets/services';
 import { Packet, State, STATES } from '../packets/space';

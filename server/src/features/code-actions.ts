@@ -8,7 +8,7 @@ import { Box, subtract } from '../packets/boxes';
 import { D, PacketSpace } from '../packets/space';
 import type { DocumentAnalysis } from './document';
 import { parseCidr } from './query';
-import { formatAddr } from '../packets/address';
+import { formatAddr } from '../model/address';
 import { applyLineChange, LineChange, printerFor, RulePrinter } from './printer';
 import { deleteLines, insertBefore, moveLines, replaceLine } from './line-edits';
 import { lineText } from './text';

@@ -6,7 +6,7 @@ import type { Chain, Entry, Rule } from '../model/policy';
 import { reachableChains } from '../analysis/anomalies';
 import { explainWithin, describeCapped, HoverPart, reachingWithin } from './explain-budget';
 import { boxesIntersect } from '../packets/boxes';
-import { formatAddr } from '../packets/address';
+import { formatAddr } from '../model/address';
 import { protocolName, protocolNumber, serviceName } from '../packets/services';
 import type { DocumentAnalysis } from './document';
 import { parseCidr } from './query';

@@ -6,7 +6,7 @@ import { chainAsEntry, pickEntry } from '../analysis/analyze';
 import { evaluatePacket } from '../analysis/evaluate';
 import { explainRange } from '../analysis/explain';
 import { packetFromSpec, PacketSpec } from '../analysis/packet-spec';
-import { ADDR_BITS, formatAddr, parseAddr, prefixRange } from '../packets/address';
+import { ADDR_BITS, formatAddr, parseAddr, prefixRange } from '../model/address';
 import type { DocumentAnalysis } from './document';
 
 export interface QueryAnswer {

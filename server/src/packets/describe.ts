@@ -6,7 +6,8 @@
 // than the universe, and said as "not X" when its complement is the shorter word. When a hull with
 // few holes reads shorter ("from 10.0.0.0/8, except from 10.1.0.0/16"), that form wins.
 import { Box, BoxSet, coalesce, subtract } from './boxes';
-import { Family, formatRange, fromWords } from './address';
+import { Family, formatRange } from '../model/address';
+import { fromWords } from './words';
 import { D, PacketSpace, STATES } from './space';
 import { protocolName } from './services';
 

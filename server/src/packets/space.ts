@@ -1,7 +1,8 @@
 // The packet space: which box dimension means what, the universe of each family, the basic sets a
 // match is built from (an address range, a port range, ...), and concrete packets as points.
 import { Box, BoxSet, containsPoint, intersect, makeBox, subtract, union } from './boxes';
-import { Family, rangeToWordBoxes, toWords } from './address';
+import type { Family } from '../model/address';
+import { rangeToWordBoxes, toWords } from './words';
 import { IfaceSpace } from './iface';
 
 export const D = {

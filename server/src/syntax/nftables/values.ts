@@ -4,7 +4,7 @@
 // reported here, on the value's own token; a prefix with host bits set gets the cidr-host-bits
 // warning (nft accepts it and clears the bits).
 import type { Range } from '../../model/policy';
-import { formatAddr } from '../../packets/address';
+import { formatAddr } from '../../model/address';
 import type { Expr, Span } from './ast';
 import type { Token } from './lexer';
 import { BITMASK_TYPES, parseScalar } from './datatypes';
