@@ -29,6 +29,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { countBy, packetLines, writeCase } from './report';
 import { Family, formatIp } from './addr';
 import { generatePackets, generateRuleset, Packet, Ruleset, State } from './iptables-gen';
 import { kernelAnswer, KernelAnswer, kernelUnavailable, Namespaces, removeStaleNamespaces, run, runInKernel } from './kernel';
@@ -131,15 +132,11 @@ after(() => {
 });
 
 function writeArtifact(c: Case, name: string, data: unknown, engineOut?: string): string {
-  const dir = path.join(ARTIFACTS, `iptables-${SEED}-${c.index}`);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, c.rs.family === 6 ? 'rules.v6' : 'rules.v4'), c.rs.text);
-  writeFileSync(path.join(dir, 'packets.jsonl'), c.packets.map((p) => JSON.stringify(p.spec)).join('\n') + '\n');
-  writeFileSync(path.join(dir, 'kernel-iptables-save.txt'), c.saved);
-  if (engineOut !== undefined) writeFileSync(path.join(dir, 'fwlens-output.jsonl'), engineOut);
-  writeFileSync(path.join(dir, name), JSON.stringify(data, null, 2) + '\n');
-  writeFileSync(path.join(dir, 'REPRODUCE'), `${reproduce(c.index)} node --import tsx --test test/kernel/iptables.test.ts\n`);
-  return dir;
+  return writeCase(path.join(ARTIFACTS, `iptables-${SEED}-${c.index}`), {
+    [c.rs.family === 6 ? 'rules.v6' : 'rules.v4']: c.rs.text,
+    'packets.jsonl': packetLines(c.packets),
+    'kernel-iptables-save.txt': c.saved,
+  }, name, data, engineOut, `${reproduce(c.index)} node --import tsx --test test/kernel/iptables.test.ts\n`);
 }
 
 const FEATURES: [string, RegExp][] = [
@@ -152,7 +149,7 @@ const FEATURES: [string, RegExp][] = [
 ];
 
 function coverage(): string {
-  const by = (xs: string[]) => Object.entries(xs.reduce<Record<string, number>>((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {})).map(([k, v]) => `${k} ${v}`).join(', ');
+  const by = countBy;
   const pk: Packet[] = [];
   const ks: KernelAnswer[] = [];
   for (const c of cases) if (!c.loadError) c.packets.forEach((p, i) => (pk.push(p), ks.push(c.kernel[i])));
@@ -229,7 +226,7 @@ test('kernel: fwlens query names the same deciding rule and verdict as the kerne
       const rulesFile = path.join(dir, c.rs.family === 6 ? 'rules.v6' : 'rules.v4');
       const packetsFile = path.join(dir, 'packets.jsonl');
       writeFileSync(rulesFile, c.rs.text);
-      writeFileSync(packetsFile, c.packets.map((p) => JSON.stringify(p.spec)).join('\n') + '\n');
+      writeFileSync(packetsFile, packetLines(c.packets));
       const t0 = performance.now();
       const r = await run(process.execPath, [CLI, 'query', rulesFile, '--packets', packetsFile]);
       timing.engine += performance.now() - t0;

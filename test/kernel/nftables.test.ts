@@ -44,6 +44,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { countBy, packetLines, writeCase } from './report';
 import { formatIp } from './addr';
 import { Packet, RECV_IFACES } from './iptables-gen';
 import { DRIVER, Namespaces, removeStaleNamespaces, run } from './kernel';
@@ -157,16 +158,13 @@ after(() => {
 
 function writeArtifact(c: Case, name: string, data: unknown, engineOut?: string): string {
   const dir = path.join(ARTIFACTS, `nft-${SEED}-${c.index}`);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'ruleset.nft'), c.rs.text);
-  writeFileSync(path.join(dir, 'kernel-loaded.nft'), c.rs.ktext);
-  writeFileSync(path.join(dir, 'packets.jsonl'), c.packets.map((p) => JSON.stringify(p.spec)).join('\n') + '\n');
-  writeFileSync(path.join(dir, 'kernel-nft-list-ruleset.txt'), c.saved);
-  if (engineOut !== undefined) writeFileSync(path.join(dir, 'fwlens-output.jsonl'), engineOut);
-  writeFileSync(path.join(dir, name), JSON.stringify(data, null, 2) + '\n');
-  writeFileSync(path.join(dir, 'REPRODUCE'), `REPRODUCE: ${reproduce(c.index)} node --import tsx --test test/kernel/nftables.test.ts\n` +
+  return writeCase(dir, {
+    'ruleset.nft': c.rs.text,
+    'kernel-loaded.nft': c.rs.ktext,
+    'packets.jsonl': packetLines(c.packets),
+    'kernel-nft-list-ruleset.txt': c.saved,
+  }, name, data, engineOut, `REPRODUCE: ${reproduce(c.index)} node --import tsx --test test/kernel/nftables.test.ts\n` +
     `fwlens alone: node dist/cli.js query ${path.relative(ROOT, path.join(dir, 'ruleset.nft'))} --packets ${path.relative(ROOT, path.join(dir, 'packets.jsonl'))}\n`);
-  return dir;
 }
 
 const FEATURES: [string, RegExp][] = [
@@ -180,7 +178,7 @@ const FEATURES: [string, RegExp][] = [
 ];
 
 function coverage(): string {
-  const by = (xs: string[]) => Object.entries(xs.reduce<Record<string, number>>((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {})).sort().map(([k, v]) => `${k} ${v}`).join(', ');
+  const by = countBy;
   const pk: Packet[] = [];
   const ks: NftAnswer[] = [];
   for (const c of cases) if (!c.loadError) c.packets.forEach((p, i) => (pk.push(p), ks.push(c.kernel[i])));
@@ -264,7 +262,7 @@ test('nftables kernel: fwlens query names the same deciding line and verdict as 
         const dir = path.join(tmp, String(c.index));
         mkdirSync(dir);
         writeFileSync(path.join(dir, 'ruleset.nft'), c.rs.text);
-        writeFileSync(path.join(dir, 'packets.jsonl'), c.packets.map((p) => JSON.stringify(p.spec)).join('\n') + '\n');
+        writeFileSync(path.join(dir, 'packets.jsonl'), packetLines(c.packets));
         outputs.set(c, await run(process.execPath, [CLI, 'query', path.join(dir, 'ruleset.nft'), '--packets', path.join(dir, 'packets.jsonl')]));
       }
     }));

@@ -42,23 +42,29 @@ function hoverText(h: Hover | null): string {
   return (h.contents as { value: string }).value;
 }
 
-describe('outage.rules over LSP', () => {
-  const client = new LspClient();
-  const uri = fileUri(OUTAGE);
-  const text = read(OUTAGE);
-  let diags: Diagnostic[] = [];
-
+/**
+ * One example opened in a fresh server for a describe block: the server starts before its tests,
+ * the document's first diagnostics are awaited, and the server shuts down after.
+ */
+function overLsp(file: string): { client: LspClient; uri: string; text: string; diags: Diagnostic[] } {
+  const doc = { client: new LspClient(), uri: fileUri(file), text: read(file), diags: [] as Diagnostic[] };
   before(async () => {
-    await client.initialize();
-    client.open(uri, text);
-    diags = (await client.diagnostics(uri, { version: 1 })).diagnostics;
+    await doc.client.initialize();
+    doc.client.open(doc.uri, doc.text);
+    doc.diags = (await doc.client.diagnostics(doc.uri, { version: 1 })).diagnostics;
   });
-  after(() => client.shutdown());
+  after(() => doc.client.shutdown());
+  return doc;
+}
+
+describe('outage.rules over LSP', () => {
+  const doc = overLsp(OUTAGE);
+  const { client, uri, text } = doc;
 
   it('reports the catch-all DROP as an error on its line, with the rules it hides', () => {
     const dropLine = lineOf(text, '-A INPUT -s 0.0.0.0/0');
-    const d = diags.find((x) => x.code === 'catch-all-drop');
-    assert.ok(d, `catch-all-drop among ${diags.map((x) => x.code).join(', ')}`);
+    const d = doc.diags.find((x) => x.code === 'catch-all-drop');
+    assert.ok(d, `catch-all-drop among ${doc.diags.map((x) => x.code).join(', ')}`);
     assert.equal(d.severity, 1);
     assert.equal(d.source, 'fwlens');
     assert.equal(d.range.start.line, dropLine);
@@ -126,7 +132,7 @@ describe('outage.rules over LSP', () => {
     const kernel = canLoadIptables();
     if (!kernel) t.diagnostic('not root or no unshare: the kernel load check is skipped');
     let checked = 0;
-    for (const d of diags) {
+    for (const d of doc.diags) {
       const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d], only: ['quickfix'] } });
       if (d.code === 'catch-all-drop') assert.ok(actions.length >= 4, `four kinds of fix for the catch-all, got ${actions.map((a) => a.title).join(' / ')}`);
       for (const a of actions) {
@@ -139,7 +145,7 @@ describe('outage.rules over LSP', () => {
   });
 
   it('the preferred catch-all fix narrows the rule to the range in its comment', async () => {
-    const d = diags.find((x) => x.code === 'catch-all-drop')!;
+    const d = doc.diags.find((x) => x.code === 'catch-all-drop')!;
     const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
     const preferred = actions.find((a) => a.isPreferred);
     assert.ok(preferred, 'a preferred fix');
@@ -154,25 +160,16 @@ describe('outage.rules over LSP', () => {
 });
 
 describe('mistakes.rules over LSP', () => {
-  const client = new LspClient();
-  const uri = fileUri(MISTAKES);
-  const text = read(MISTAKES);
-  let diags: Diagnostic[] = [];
-
-  before(async () => {
-    await client.initialize();
-    client.open(uri, text);
-    diags = (await client.diagnostics(uri, { version: 1 })).diagnostics;
-  });
-  after(() => client.shutdown());
+  const doc = overLsp(MISTAKES);
+  const { client, uri, text } = doc;
 
   it('finds each mistake on its line', () => {
-    const at = (code: string) => diags.filter((d) => d.code === code).map((d) => d.range.start.line);
+    const at = (code: string) => doc.diags.filter((d) => d.code === code).map((d) => d.range.start.line);
     assert.ok(at('open-to-world').includes(lineOf(text, '-p tcp --dport 22 -j ACCEPT')));
     assert.ok(at('cidr-host-bits').includes(lineOf(text, '-s 10.20.30.40/16')));
     assert.ok(at('shadowed-rule').includes(lineOf(text, '-s 10.20.5.0/24')));
     assert.ok(at('redundant-rule').includes(lineOf(text, '-s 10.20.0.0/16')));
-    const redundant = diags.find((d) => d.code === 'redundant-rule')!;
+    const redundant = doc.diags.find((d) => d.code === 'redundant-rule')!;
     assert.deepEqual(redundant.tags, [1]);
     assert.ok(at('undefined-reference').includes(lineOf(text, '-j LOGDROP')));
   });
@@ -204,7 +201,7 @@ describe('mistakes.rules over LSP', () => {
   it('every quick fix applies, parses, loads, and removes its finding', async (t) => {
     const kernel = canLoadIptables();
     if (!kernel) t.diagnostic('not root: kernel load check skipped');
-    for (const d of diags) {
+    for (const d of doc.diags) {
       if (d.code === 'undefined-reference') continue; // no fix offered: the intent is unknown
       const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d], only: ['quickfix'] } });
       assert.ok(actions.length > 0 || d.code === 'open-to-world' || d.code === 'lockout', `a fix for ${d.code} on line ${d.range.start.line + 1}`);
@@ -217,7 +214,7 @@ describe('mistakes.rules over LSP', () => {
     void client.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
     const from = client.published.length;
     await client.diagnostics(uri, { from });
-    const d = diags.find((x) => x.code === 'open-to-world')!;
+    const d = doc.diags.find((x) => x.code === 'open-to-world')!;
     const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d], only: ['quickfix'] } });
     const a = actions.find((x) => /trusted/.test(x.title));
     assert.ok(a, actions.map((x) => x.title).join(' / '));
@@ -241,16 +238,7 @@ describe('mistakes.rules over LSP', () => {
 });
 
 describe('good-server.rules over LSP', () => {
-  const client = new LspClient();
-  const uri = fileUri(GOOD);
-  const text = read(GOOD);
-
-  before(async () => {
-    await client.initialize();
-    client.open(uri, text);
-    await client.diagnostics(uri, { version: 1 });
-  });
-  after(() => client.shutdown());
+  const { client, uri, text } = overLsp(GOOD);
 
   it('hover on a CIDR in a user chain explains it through INPUT, which jumps there', async () => {
     const line = lineOf(text, '-A SSH -s 203.0.113.0/24');

@@ -4,7 +4,7 @@
 // for what could still arrive, which is what keeps the findings sound.
 import type { Chain, Condition, Policy, Rule } from '../model/policy';
 import { RuleIndex } from './rule-index';
-import { Box, boxIsEmpty, intersect, subtract, union } from '../packets/boxes';
+import { Box, boxIsEmpty, intersect, union } from '../packets/boxes';
 import { D, PacketSpace, STATES } from '../packets/space';
 
 export interface RuleSets {
@@ -165,4 +165,3 @@ function collectInterfaces(conds: readonly Condition[], out: Set<string>): void 
   }
 }
 
-export { subtract };

@@ -42,7 +42,7 @@ export function describeSet(space: PacketSpace, set: BoxSet, opts: DescribeOptio
 }
 
 /** One box in words. */
-export function describeBox(space: PacketSpace, b: Box, opts: DescribeOptions = {}): string {
+function describeBox(space: PacketSpace, b: Box, opts: DescribeOptions = {}): string {
   return partText(space, toPart(widenMeaningless(b)), opts);
 }
 
@@ -215,12 +215,12 @@ function differing(hull: Box, hole: Box): ('src' | 'dst')[] {
 }
 
 /** The address range a box covers in one field, or a word-level note when it is not contiguous. */
-export function addressText(b: Box, base: number, fam: Family): string {
+function addressText(b: Box, base: number, fam: Family): string {
   const r = addressRangeOf(b, base);
   return r ? formatRange(fam, r.first, r.last) : 'several address ranges';
 }
 
-export function addressRangeOf(b: Box, base: number): { first: bigint; last: bigint } | undefined {
+function addressRangeOf(b: Box, base: number): { first: bigint; last: bigint } | undefined {
   const lo = [0, 1, 2, 3].map((k) => b[2 * (base + k)]);
   const hi = [0, 1, 2, 3].map((k) => b[2 * (base + k) + 1]);
   // Contiguous when every word after the first differing one is full.

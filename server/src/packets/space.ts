@@ -1,6 +1,6 @@
 // The packet space: which box dimension means what, the universe of each family, the basic sets a
 // match is built from (an address range, a port range, ...), and concrete packets as points.
-import { Box, BoxSet, containsPoint, intersect, makeBox, subtract, union } from './boxes';
+import { Box, BoxSet, containsPoint, makeBox, subtract, union } from './boxes';
 import type { Family } from '../model/address';
 import { rangeToWordBoxes, toWords } from './words';
 import { IfaceSpace } from './iface';
@@ -159,4 +159,3 @@ function disjoint(boxes: Box[]): Box[] {
   return out;
 }
 
-export { intersect, union, subtract };

@@ -547,6 +547,12 @@ export class RuleParser extends ExprParser {
     const first = cur.next();
     cur.identifier('a meter name');
     if (cur.accept('size')) this.number('a size');
+    return this.meterBody(first);
+  }
+
+  /** `{ key [options] statement }` of a meter, after its name: a match the analysis cannot see. */
+  private meterBody(first: Token): OtherStmt {
+    const cur = this.cur;
     cur.expect('{');
     this.lhsConcat();
     this.elemOptions();
@@ -566,12 +572,7 @@ export class RuleParser extends ExprParser {
     // Legacy `flow table NAME { key stmt }` (a meter).
     cur.expect('table', "'add', 'offload' or 'table'");
     cur.identifier('a meter name');
-    cur.expect('{');
-    this.lhsConcat();
-    this.elemOptions();
-    this.parseStatement();
-    cur.expect('}');
-    return other('meter', first, cur.prev, { matches: true });
+    return this.meterBody(first);
   }
 
   /** add|update|delete @set { key [stateful ...] [: data] } */

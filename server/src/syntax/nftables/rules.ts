@@ -403,21 +403,8 @@ class RuleEval {
   // ---- verdicts ---------------------------------------------------------------------------------
 
   private verdictAction(v: VerdictNode): Action {
-    const range = this.env.rangeOf(v);
-    switch (v.kind) {
-      case 'accept':
-      case 'drop':
-        return { kind: 'verdict', verdict: v.kind, range };
-      case 'return':
-        return { kind: 'return', range };
-      case 'continue':
-        return { kind: 'continue', target: 'continue', range };
-      case 'jump':
-      case 'goto': {
-        const name = this.chainName(v);
-        return { kind: v.kind, chain: name ?? '?', range };
-      }
-    }
+    const chain = v.kind === 'jump' || v.kind === 'goto' ? this.chainName(v) : undefined;
+    return verdictToAction(v.kind, chain, this.env.rangeOf(v));
   }
 
   /** The target of jump/goto: must be a chain of the same table. */
@@ -533,18 +520,7 @@ class RuleEval {
   }
 
   private toAction(v: VerdictValue, stmt: VmapStmt): Action {
-    const range = this.env.rangeOf(stmt);
-    switch (v.kind) {
-      case 'accept':
-      case 'drop':
-        return { kind: 'verdict', verdict: v.kind, range };
-      case 'return':
-        return { kind: 'return', range };
-      case 'continue':
-        return { kind: 'continue', target: 'continue', range };
-      default:
-        return { kind: v.kind, chain: v.chain ?? '?', range };
-    }
+    return verdictToAction(v.kind, v.chain, this.env.rangeOf(stmt));
   }
 
   // ---- other statements ---------------------------------------------------------------------------
@@ -696,6 +672,21 @@ function compatible(want: string, have: string): boolean {
 /** A literal, a range, a prefix or a variable (not a map lookup or a field). */
 function isPlainValue(e: Expr): boolean {
   return e.t === 'val' || e.t === 'range' || e.t === 'prefix' || e.t === 'var';
+}
+
+/** A verdict of a rule or of a verdict-map element as a model action (jump/goto need their chain). */
+function verdictToAction(kind: VerdictNode['kind'] | VerdictValue['kind'], chain: string | undefined, range: Range): Action {
+  switch (kind) {
+    case 'accept':
+    case 'drop':
+      return { kind: 'verdict', verdict: kind, range };
+    case 'return':
+      return { kind: 'return', range };
+    case 'continue':
+      return { kind: 'continue', target: 'continue', range };
+    default:
+      return { kind, chain: chain ?? '?', range };
+  }
 }
 
 function negated(c: Condition): Condition {
