@@ -3,7 +3,7 @@
 // what could arrive, and a question that exceeds its budget claims nothing (DESIGN.md, soundness).
 import type { Chain, Entry, Policy, Rule } from '../model/policy';
 import { Finding, finding } from '../model/finding';
-import { Box, coalesce, intersect, subtract } from '../packets/boxes';
+import { Box, coalesce, containsPoint, intersect, overlaps } from '../packets/boxes';
 import { reachingSet } from './explain';
 import { D } from '../packets/space';
 import { serviceName, SENSITIVE_PORTS } from '../packets/services';
@@ -126,6 +126,8 @@ function checkCatchAll(chain: Chain, reach: ChainReach, compiled: Compiled, reso
     if (unreachable.has(rule) || !deniesAll(rule, resolve, summaries)) continue;
     const { must } = compiled.sets.get(rule)!;
     // It takes everything that can reach it: nothing outside `must` gets past the earlier rules.
+    // A corner of the universe outside `must` that no earlier rule takes disproves that cheaply.
+    if (compiled.space.corners().some((p) => !containsPoint(must, p) && !reach.index.covers(p, rule.index))) continue;
     const outside = compiled.space.complement(must);
     if (outside.length) {
       if (!reach.coveredBy(outside, rule.index, CATCH_ALL_CANDIDATES)) continue;
@@ -169,7 +171,6 @@ const EPHEMERAL = { lo: 32768, hi: 60999 };
 
 function checkLockout(entry: Entry, policy: Policy, compiled: Compiled, resolve: Resolve, facts: Map<Chain, ChainFacts>, opts: AnomalyOptions, out: Finding[]): void {
   const space = compiled.space;
-  const all = space.all();
   // Default-deny: a stage whose policy drops, or whose rules end in an unconditional deny.
   let denyAt: { range: Finding['range']; what: string } | undefined;
   for (const stage of entry.stages) {
@@ -177,7 +178,7 @@ function checkLockout(entry: Entry, policy: Policy, compiled: Compiled, resolve:
     const unreachable = facts.get(stage)?.unreachable;
     const first = stage.rules.find((r) => {
       const s = compiled.sets.get(r)!;
-      return !unreachable?.has(r) && r.action.kind === 'verdict' && r.action.verdict !== 'accept' && s.exact && subtract(all, s.must).length === 0;
+      return !unreachable?.has(r) && r.action.kind === 'verdict' && r.action.verdict !== 'accept' && s.exact && space.isAll(s.must);
     });
     if (first) denyAt = { range: first.range, what: `${ruleLabel(first)}` };
     else if (stage.policy && stage.policy !== 'accept') denyAt = { range: stage.policyRange ?? stage.range, what: `the ${stage.name} policy ${stage.policy.toUpperCase()}` };
@@ -188,7 +189,7 @@ function checkLockout(entry: Entry, policy: Policy, compiled: Compiled, resolve:
     .flatMap((c) => c.rules.filter((r) => !facts.get(c)?.unreachable.has(r)))
     .filter((r) => r.action.kind === 'verdict' && r.action.verdict === 'accept')
     .map((r) => compiled.sets.get(r)!.may);
-  const canAccept = (set: Box[]) => accepts.some((may) => intersect(may, set).length > 0);
+  const canAccept = (set: Box[]) => accepts.some((may) => overlaps(may, set));
   // Loopback traffic is the host talking to itself: it is no way in from outside.
   const outside = space.complement(space.interfaces('iif', ['lo']));
   const established = intersect(space.states(['ESTABLISHED']), outside);

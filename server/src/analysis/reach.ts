@@ -126,11 +126,10 @@ export class ChainSummaries {
     let neverAccepts = true;
     let decidesAll = false;
     let canLeave = false; // a RETURN or goto before: some packets may come back to the caller
-    const all = this.compiled.space.all();
     for (const rule of chain.rules) {
       const sets = this.compiled.sets.get(rule)!;
       const a = rule.action;
-      const coversAll = sets.exact && subtract(all, sets.must).length === 0;
+      const coversAll = sets.exact && this.compiled.space.isAll(sets.must);
       if (a.kind === 'verdict') {
         if (a.verdict === 'accept' && sets.may.length) neverAccepts = false;
         if (coversAll && !canLeave) {

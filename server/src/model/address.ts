@@ -1,7 +1,14 @@
 // Addresses as bigints: their text, and the split of an address range into prefixes. Shared by the
 // parsers (which read addresses) and the packet sets (which store them as words, packets/words.ts).
-import { collapseIPv6Number, IPv4, IPv6 } from 'ip-num';
+import type * as IpNum from 'ip-num';
 import type { Family } from './policy';
+
+// ip-num is loaded on first use: its start-up costs every CLI run some 10 ms, and IPv4 text needs none of it.
+let ipNumModule: typeof IpNum | undefined;
+function ipNum(): typeof IpNum {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (ipNumModule ??= require('ip-num') as typeof IpNum);
+}
 
 export type { Family };
 
@@ -16,14 +23,15 @@ export function formatAddr(family: Family, value: bigint): string {
     const n = Number(value);
     return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
   }
+  const { collapseIPv6Number, IPv6 } = ipNum();
   return collapseIPv6Number(new IPv6(value).toString());
 }
 
 /** Parses a plain address of either family; undefined when it is not one. */
 export function parseAddr(text: string): { family: Family; value: bigint } | undefined {
   try {
-    if (text.includes(':')) return { family: 6, value: IPv6.fromString(text).getValue() };
-    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) return { family: 4, value: new IPv4(text).getValue() };
+    if (text.includes(':')) return { family: 6, value: ipNum().IPv6.fromString(text).getValue() };
+    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) return { family: 4, value: new (ipNum().IPv4)(text).getValue() };
   } catch {
     return undefined;
   }

@@ -73,6 +73,31 @@ export class PacketSpace {
     return subtract(this.all(), set);
   }
 
+  /** Whether `set` holds every packet. Most sets miss a corner of the universe, which costs no allocation. */
+  isAll(set: BoxSet): boolean {
+    for (const p of this.corners()) if (!containsPoint(set, p)) return false;
+    return subtract(this.all(), set).length === 0;
+  }
+
+  /**
+   * A few packets of every family (the low and high corner and the centre of each universe box):
+   * witnesses for cheap "not everything" answers, built once.
+   */
+  corners(): readonly (readonly number[])[] {
+    if (!this.cornerPoints) {
+      this.cornerPoints = [];
+      for (const u of this.universes.values()) {
+        for (const k of [0, 1, 2]) {
+          const p: number[] = [];
+          for (let d = 0; d < u.length >> 1; d++) p.push(k === 0 ? u[2 * d] : k === 2 ? u[2 * d + 1] : Math.floor((u[2 * d] + u[2 * d + 1]) / 2));
+          this.cornerPoints.push(p);
+        }
+      }
+    }
+    return this.cornerPoints;
+  }
+  private cornerPoints: number[][] | undefined;
+
   /** Every packet whose dimension `dim` lies in one of the intervals. */
   private along(dim: number, intervals: readonly (readonly [number, number])[]): Box[] {
     const out: Box[] = [];
