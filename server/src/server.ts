@@ -10,7 +10,7 @@ import {
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { analyzeDocument, DEFAULT_SETTINGS, detectLanguage, DocumentAnalysis, LanguageId, Settings } from './features/document';
+import { analyzeDocument, DEFAULT_SETTINGS, detectLanguage, DocumentAnalysis, LanguageId, newReuse, Reuse, Settings } from './features/document';
 import { parseSettings, SETTINGS_SECTION } from './features/settings';
 import { toDiagnostics } from './features/diagnostics';
 import { hover } from './features/hover';
@@ -47,6 +47,8 @@ interface Cached { version: number; generation: number; result: Result; ms: numb
 
 /** The analysis of each open document's latest analysed version: hovers and fixes reuse it. */
 const cache = new Map<string, Cached>();
+/** Per open document: the parse and compile caches that make re-analysis after an edit cheap. */
+const reuse = new Map<string, Reuse>();
 /** Bumped when settings change: every cached analysis is then out of date. */
 let generation = 0;
 let settings: Settings = DEFAULT_SETTINGS;
@@ -140,6 +142,7 @@ documents.onDidChangeContent((e) => {
 documents.onDidClose((e) => {
   scheduler.cancel(e.document.uri);
   cache.delete(e.document.uri);
+  reuse.delete(e.document.uri);
   wake(e.document.uri);
   if (!pullMode) void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });
@@ -185,10 +188,13 @@ function analysisOf(doc: TextDocument): Cached {
   let result: Result;
   try {
     const language = languageOf(doc);
-    result = analyzeDocument(doc.getText(), { language, fileName: name, readFile: readInclude(name), settings });
+    let kept = reuse.get(doc.uri);
+    if (!kept) reuse.set(doc.uri, (kept = newReuse()));
+    result = analyzeDocument(doc.getText(), { language, fileName: name, readFile: readInclude(name), settings, reuse: kept });
   } catch (e) {
     // A bug in the engine must cost one document its diagnostics, not the editor its server.
     connection.console.error(`fwlens: analysis of ${doc.uri} failed: ${(e as Error).stack ?? e}`);
+    reuse.delete(doc.uri); // start the next analysis from nothing
     result = { error: `internal error: ${(e as Error).message}` };
   }
   const cached: Cached = { version: doc.version, generation, result, ms: performance.now() - started };

@@ -1,7 +1,7 @@
 // The analysis of one policy: compile, find anomalies, and keep what hovers and queries need.
 import type { Chain, Entry, Policy } from '../model/policy';
 import type { Finding } from '../model/finding';
-import { compilePolicy, Compiled } from './compile';
+import { compilePolicy, CompileCache, Compiled } from './compile';
 import { AnomalyOptions, ChainFacts, findAnomalies, reachableChains } from './anomalies';
 import { chainResolver } from './evaluate';
 import type { Resolve } from './reach';
@@ -14,8 +14,9 @@ export interface Analysis {
   facts: Map<Chain, ChainFacts>;
 }
 
-export function analyzePolicy(policy: Policy, opts: AnomalyOptions = {}): Analysis {
-  const compiled = compilePolicy(policy);
+/** `cache`: compiled sets kept from the analysis of an earlier version of the same document. */
+export function analyzePolicy(policy: Policy, opts: AnomalyOptions = {}, cache?: CompileCache): Analysis {
+  const compiled = compilePolicy(policy, cache);
   const resolve = chainResolver(policy);
   const { findings, facts } = findAnomalies(policy, compiled, resolve, opts);
   return { policy, compiled, resolve, findings, facts };

@@ -23,12 +23,40 @@ export interface Compiled {
   mayIndex(chain: Chain): RuleIndex;
 }
 
-export function compilePolicy(policy: Policy): Compiled {
+/**
+ * Compiled sets kept from one analysis of a document to the next (the language server re-analyses
+ * after every edit), by `Rule.key`. Valid only for the same packet space: same families and the
+ * same interface names, since the interface dimension is numbered from them.
+ */
+export interface CompileCache {
+  space?: string;
+  sets: Map<string, RuleSets>;
+}
+
+export function compilePolicy(policy: Policy, cache?: CompileCache): Compiled {
   const names = new Set<string>(['lo']); // the loopback is asked about by the checks even when no rule names it
   for (const t of policy.tables) for (const c of t.chains.values()) for (const r of c.rules) collectInterfaces(r.conditions, names);
   const space = new PacketSpace(policy.families, names);
   const sets = new Map<Rule, RuleSets>();
-  for (const t of policy.tables) for (const c of t.chains.values()) for (const r of c.rules) sets.set(r, compileRule(space, r));
+  const signature = cache ? `${policy.families.join()}\u0000${[...names].sort().join('\u0000')}` : undefined;
+  const previous = cache && cache.space === signature ? cache.sets : undefined;
+  // Only what this version uses is kept, so the cache never outgrows the document.
+  const kept = new Map<string, RuleSets>();
+  for (const t of policy.tables) {
+    for (const c of t.chains.values()) {
+      for (const r of c.rules) {
+        const key = r.key;
+        let s = key !== undefined ? kept.get(key) ?? previous?.get(key) : undefined;
+        s ??= compileRule(space, r);
+        if (cache && key !== undefined) kept.set(key, s);
+        sets.set(r, s);
+      }
+    }
+  }
+  if (cache) {
+    cache.space = signature;
+    cache.sets = kept;
+  }
   const indexes = new Map<Chain, RuleIndex>();
   const mayIndex = (chain: Chain) => {
     let ix = indexes.get(chain);

@@ -4,6 +4,8 @@ import type { Policy } from '../model/policy';
 import { DEFAULT_SEVERITY, Finding, FindingCode, Severity } from '../model/finding';
 import { analyzePolicy, Analysis } from '../analysis/analyze';
 import { loadIptables } from '../syntax/iptables/lower';
+import { LineCache, newLineCache } from '../syntax/iptables/parser';
+import type { CompileCache } from '../analysis/compile';
 import { loadNftables } from '../syntax/nftables/lower';
 
 export type LanguageId = 'iptables' | 'nftables';
@@ -35,6 +37,18 @@ export interface LoadOptions {
   /** nftables `include`: the text of another file, or undefined when there is none. */
   readFile?: (path: string) => string | undefined;
   settings?: Settings;
+  /** What the previous analysis of the same document keeps for this one (the language server's). */
+  reuse?: Reuse;
+}
+
+/** Caches one document's analyses pass to the next; results are the same with or without them. */
+export interface Reuse {
+  lines: LineCache;
+  compiled: CompileCache;
+}
+
+export function newReuse(): Reuse {
+  return { lines: newLineCache(), compiled: { sets: new Map() } };
 }
 
 const NFT_NAMES = /(\.nft|(^|[/\\])nftables\.conf|(^|[/\\])nftables[/\\][^/\\]*\.conf)$/i;
@@ -67,10 +81,10 @@ export function analyzeDocument(text: string, opts: LoadOptions = {}): DocumentA
   const language = opts.language ?? detectLanguage(opts.fileName, text);
   if (!language) return { error: 'cannot tell whether this is an iptables-save or an nftables file (name it *.rules / *.nft, or give the language)' };
   const loaded = language === 'iptables'
-    ? loadIptables(text, familyHint(opts.fileName))
+    ? loadIptables(text, familyHint(opts.fileName), opts.reuse?.lines)
     : loadNftables(text, { path: opts.fileName, readFile: opts.readFile });
   const settings = opts.settings ?? DEFAULT_SETTINGS;
-  const analysis = analyzePolicy(loaded.policy, { sensitivePorts: settings.sensitivePorts, adminPorts: settings.adminPorts });
+  const analysis = analyzePolicy(loaded.policy, { sensitivePorts: settings.sensitivePorts, adminPorts: settings.adminPorts }, opts.reuse?.compiled);
   const findings = applySettings([...loaded.findings, ...analysis.findings], settings);
   findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
   return { language, policy: loaded.policy, findings, analysis, file: loaded.file };

@@ -62,6 +62,11 @@ export interface Rule {
   /** Source text of the rule, single line, for messages. */
   text: string;
   comment?: string;
+  /**
+   * Set by a front-end that can promise it: rules with equal keys have equal conditions (ranges
+   * aside), so the analysis may reuse what it computed for one of them from an earlier version.
+   */
+  key?: string;
 }
 
 export interface Chain {

@@ -4,7 +4,7 @@
 // -F, re-declarations). Rules carry the meaning computed while parsing (lower-rule.ts).
 import type { Finding } from '../../model/finding';
 import type { Chain, Entry, Family, Policy, Rule, Table } from '../../model/policy';
-import { BUILTIN_CHAINS, parseIptables } from './parser';
+import { BUILTIN_CHAINS, LineCache, parseIptables } from './parser';
 import type { IptablesFile, TableNode } from './tree';
 import { tokenRange } from './tree';
 
@@ -33,8 +33,8 @@ export function lowerIptables(file: IptablesFile): { policy: Policy; findings: F
 }
 
 /** Parses and lowers in one go; findings of both steps. */
-export function loadIptables(text: string, family?: Family): { file: IptablesFile; policy: Policy; findings: Finding[] } {
-  const file = parseIptables(text, family);
+export function loadIptables(text: string, family?: Family, cache?: LineCache): { file: IptablesFile; policy: Policy; findings: Finding[] } {
+  const file = parseIptables(text, family, cache);
   const lowered = lowerIptables(file);
   const findings = lowered.findings.length > 0 ? file.findings.concat(lowered.findings) : file.findings.slice();
   return { file, policy: lowered.policy, findings };
@@ -61,6 +61,7 @@ function lowerTable(t: TableNode, family: Family): Table {
       if (!m) continue;
       const rule: Rule = { index: chain.rules.length, chain: c.name, table: t.name, conditions: m.conditions, action: m.action, range: node.range, text: node.text };
       if (m.comment !== undefined) rule.comment = m.comment;
+      if (m.key !== undefined) rule.key = m.key;
       chain.rules.push(rule);
     }
     chains.set(c.name, chain);

@@ -17,7 +17,7 @@ import { detectFamily } from './family';
 import { copyToken, lexWords, splitHeaderWords, TokenPool, type Token } from './lexer';
 import { ruleMeaning } from './lower-rule';
 import { RuleLine } from './rule-line';
-import type { ChainCommandNode, ChainDeclNode, ChainNode, IptablesFile, RuleNode, TableNode } from './tree';
+import type { ChainCommandNode, ChainDeclNode, ChainNode, IptablesFile, RuleNode, TableNode, TargetNode } from './tree';
 import { lineRange, tokenRange } from './tree';
 import { dict } from './dict';
 
@@ -35,7 +35,39 @@ const MAX_LINE = 10238;
 /** Words per line iptables-restore can hold (255 argv slots, 3 taken by "iptables -t table"). */
 const MAX_WORDS = 251;
 
-export function parseIptables(text: string, family?: Family): IptablesFile {
+/**
+ * What one parse of a document keeps for the next (the language server parses again after every
+ * edit): each clean rule line by its table and text, so that unchanged lines are not read again.
+ * Only `-A` lines without findings are kept: what they mean depends on nothing but their text, the
+ * table and the family, while their place in a chain is decided again on every parse.
+ */
+export interface LineCache {
+  family?: Family;
+  rules: Map<string, CachedRule>;
+}
+
+interface CachedRule {
+  /** Error-free, as read at its line; handed out moved to wherever the text is now. */
+  node: RuleLine;
+  /** What executing the rule reads of its target (words copied out of the token pool). */
+  target: ExecTarget | undefined;
+}
+
+type ExecTarget = Pick<TargetNode, 'kind' | 'type' | 'name' | 'nameToken'>;
+
+/** What executeRule reads of a parsed rule. */
+interface ExecView {
+  target?: ExecTarget;
+  chainToken?: Token;
+  ruleNumberToken?: Token;
+  commandToken?: Token;
+}
+
+export function newLineCache(): LineCache {
+  return { rules: new Map() };
+}
+
+export function parseIptables(text: string, family?: Family, cache?: LineCache): IptablesFile {
   const detected = family === undefined ? detectFamily(text) : undefined;
   const fam: Family = family ?? detected ?? 4;
   const file: IptablesFile = {
@@ -45,7 +77,11 @@ export function parseIptables(text: string, family?: Family): IptablesFile {
     findings: [],
     lineCount: 0,
   };
-  new FileReader(text, file).run();
+  if (cache && cache.family !== fam) {
+    cache.family = fam;
+    cache.rules.clear();
+  }
+  new FileReader(text, file, cache).run();
   return file;
 }
 
@@ -71,8 +107,12 @@ class FileReader {
   /** Word objects reused from line to line (rules keep copies of the few they need). */
   private readonly pool = new TokenPool();
 
-  constructor(private readonly text: string, private readonly file: IptablesFile) {
+  /** Rule lines of this parse, for the next one (only the lines still there are kept). */
+  private readonly kept: Map<string, CachedRule> | undefined;
+
+  constructor(private readonly text: string, private readonly file: IptablesFile, private readonly cache?: LineCache) {
     this.findings = file.findings;
+    this.kept = cache ? new Map() : undefined;
   }
 
   run(): void {
@@ -95,6 +135,7 @@ class FileReader {
       pos = eol + 1;
     }
     this.file.lineCount = line;
+    if (this.cache && this.kept) this.cache.rules = this.kept;
     if (this.table) {
       const t = this.table.node;
       this.findings.push(finding('syntax', `table ${t.name} is not committed: COMMIT is missing at the end of the file`, t.headerRange));
@@ -244,6 +285,9 @@ class FileReader {
   }
 
   private commandLine(line: number, s: string, t: TableState): void {
+    const key = this.kept && !t.unknown ? `${t.node.name}\u0000${s}` : undefined;
+    if (key !== undefined && this.reuse(key, line, t)) return;
+    const findingsBefore = this.findings.length;
     let argStart = 0;
     let countersToken: Token | undefined;
     if (s.charCodeAt(0) === 91 /* [ */) {
@@ -290,7 +334,26 @@ class FileReader {
     t.node.commands.push(node);
     if (!node.ok || node.skipped || t.unknown) return;
     node.meaning = ruleMeaning(parsed, this.file.family);
+    if (key !== undefined && node.command === 'A' && this.findings.length === findingsBefore) {
+      node.meaning.key = `${this.file.family}\u0000${t.node.name}\u0000${s.slice(argStart)}`;
+      const tg = parsed.target;
+      const target = tg ? { kind: tg.kind, type: tg.type, name: tg.name, nameToken: copyToken(tg.nameToken) } : undefined;
+      this.kept!.set(key, { node: node.movedTo(line), target });
+    }
     this.executeRule(node, parsed, t);
+  }
+
+  /** A line read by the previous parse of this document: take its meaning instead of reading it again. */
+  private reuse(key: string, line: number, t: TableState): boolean {
+    const hit = this.kept!.get(key) ?? this.cache!.rules.get(key);
+    if (!hit) return false;
+    this.kept!.set(key, hit);
+    if (hit.target?.type === 'extension') this.loadedTargets.add(hit.target.name);
+    const node = hit.node.movedTo(line);
+    t.node.commands.push(node);
+    // Executing may fail on what came before (an undeclared chain): its words are read again then.
+    this.executeRule(node, { target: hit.target, get chainToken() { return node.chainToken; } }, t);
+    return true;
   }
 
   private fail(node: RuleNode | ChainCommandNode, code: 'syntax' | 'invalid-value' | 'undefined-reference', message: string, tok: Token | undefined, extra: Partial<Finding> = {}): void {
@@ -299,7 +362,7 @@ class FileReader {
   }
 
   /** Runs a rule command on the table; `parsed` has the words (reused after this line). */
-  private executeRule(node: RuleLine, parsed: RuleNode, t: TableState): void {
+  private executeRule(node: RuleLine, parsed: ExecView, t: TableState): void {
     const chains = t.node.chains;
     const chain = chains.get(node.chain);
     if (!chain) {
@@ -374,7 +437,7 @@ class FileReader {
           }
           return;
         }
-        const key = ruleKey(parsed);
+        const key = ruleKey(node); // rare: its words are read again
         const at = rules.findIndex((r) => ruleKey(r) === key);
         if (at < 0) {
           this.findings.push(finding('unsupported', `no rule written exactly like this in chain ${chain.name}: iptables compares rules by meaning, Firewall Lens by text, so the analysis ${node.command === 'D' ? 'keeps every rule' : 'cannot check this'}`, node.range, { severity: 'warning' }));
@@ -513,6 +576,7 @@ function splitRule(node: RuleNode): RuleNode[] {
       const part = Object.create(node) as RuleNode;
       part.meaning = {
         ...m,
+        key: undefined, // one address of the line's several: not what the line's text means
         conditions: m.conditions.map((c) => (c === src && a ? { ...c, addrs: [a] } : c === dst && b ? { ...c, addrs: [b] } : c)),
       };
       parts.push(part);

@@ -2,10 +2,14 @@
 // twenty objects per rule that nobody reads: so a rule keeps its line, command, chain, position
 // number and meaning, and reads its words, options, matches and target again from the line
 // when first asked for (the result is cached).
-import type { Family, Range } from '../../model/policy';
+import type { Action, Condition, Family, Range } from '../../model/policy';
 import { parseCommand } from './command';
 import { lexWords, type Token } from './lexer';
 import type { MatchNode, OptionNode, RuleMeaning, RuleNode, TargetNode } from './tree';
+import { lineRange } from './tree';
+
+/** What a rule line is made from: the parsed node, or the fields of a cached one. */
+export type RuleLineFields = Pick<RuleNode, 'line' | 'range' | 'text' | 'ok' | 'skipped' | 'command' | 'chain' | 'ruleNumber' | 'countersToken'>;
 
 export class RuleLine implements RuleNode {
   readonly kind = 'rule' as const;
@@ -22,7 +26,7 @@ export class RuleLine implements RuleNode {
   private detail: RuleNode | undefined;
 
   /** `parsed` is the full node the parser just read (its words are reused afterwards). */
-  constructor(parsed: RuleNode, private readonly argStart: number, private readonly family: Family, private readonly table: string) {
+  constructor(parsed: RuleLineFields, private readonly argStart: number, private readonly family: Family, private readonly table: string) {
     this.line = parsed.line;
     this.range = parsed.range;
     this.text = parsed.text;
@@ -34,6 +38,19 @@ export class RuleLine implements RuleNode {
     this.countersToken = parsed.countersToken;
     this.meaning = undefined;
     this.detail = undefined;
+  }
+
+  /**
+   * A fresh, error-free copy of this rule read at `line` (for the parse cache: the same text one
+   * version later, maybe moved by lines inserted above it). Its ranges follow the line.
+   */
+  movedTo(line: number): RuleLine {
+    const r = new RuleLine({
+      line, range: lineRange(line, 0, this.text.length), text: this.text, ok: true, skipped: this.skipped,
+      command: this.command, chain: this.chain, ruleNumber: this.ruleNumber, countersToken: this.countersToken,
+    }, this.argStart, this.family, this.table);
+    r.meaning = this.meaning && line !== this.line ? moveMeaning(this.meaning, line - this.line) : this.meaning;
+    return r;
   }
 
   get tokens(): Token[] { return this.load().tokens; }
@@ -52,4 +69,24 @@ export class RuleLine implements RuleNode {
     }
     return this.detail;
   }
+}
+
+/** The meaning of a rule moved down (or up) by `delta` lines: new ranges, the same values. */
+function moveMeaning(m: RuleMeaning, delta: number): RuleMeaning {
+  return { ...m, conditions: m.conditions.map((c) => moveCondition(c, delta)), action: moveAction(m.action, delta) };
+}
+
+function moveCondition(c: Condition, delta: number): Condition {
+  const moved = { ...c, range: moveRange(c.range, delta) } as Condition;
+  if (moved.field === 'any') moved.alternatives = moved.alternatives.map((alt) => alt.map((x) => moveCondition(x, delta)));
+  return moved;
+}
+
+function moveAction(a: Action, delta: number): Action {
+  return a.range ? { ...a, range: moveRange(a.range, delta) } : a;
+}
+
+function moveRange<R extends Range | undefined>(r: R, delta: number): R {
+  if (!r) return r;
+  return { start: { line: r.start.line + delta, character: r.start.character }, end: { line: r.end.line + delta, character: r.end.character } } as R;
 }

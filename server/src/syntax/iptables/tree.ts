@@ -116,6 +116,8 @@ export interface RuleMeaning {
   conditions: Condition[];
   action: Action;
   comment?: string;
+  /** Equal for rules of equal conditions (see the model's `Rule.key`); set when a parse cache is used. */
+  key?: string;
 }
 
 /** -N -X -F -P -E -Z -L -S. */
