@@ -26,10 +26,14 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-function best(n: number, f: () => Timing): Timing {
-  const runs = Array.from({ length: n }, f);
-  const ms = median(runs.map((r) => r.ms));
-  return { ms, peakMb: Math.max(...runs.map((r) => r.peakMb ?? 0)), code: runs[0].code };
+/**
+ * Runs each command `n` times, taking turns, and keeps the median of each: a busy spell of the
+ * machine then slows both sides of a ratio alike instead of only one of them.
+ */
+function interleaved(n: number, fs: (() => Timing)[]): Timing[] {
+  const runs: Timing[][] = fs.map(() => []);
+  for (let i = 0; i < n; i++) fs.forEach((f, k) => runs[k].push(f()));
+  return runs.map((rs) => ({ ms: median(rs.map((r) => r.ms)), peakMb: Math.max(...rs.map((r) => r.peakMb ?? 0)), code: rs[0].code }));
 }
 
 function has(cmd: string): boolean {
@@ -46,9 +50,9 @@ function benchFormat(name: string, sizes: number[], write: (n: number) => string
   const times = new Map<number, number>();
   for (const n of sizes) {
     const file = write(n);
-    const reps = n >= 100_000 ? 1 : 5;
-    const ours = best(reps, () => run(process.execPath, [CLI, 'check', '--stats', '--fail-on', 'error', file]));
-    const base = baseline ? best(reps, () => baseline(file)) : undefined;
+    const reps = n >= 100_000 ? 1 : 9;
+    const check = () => run(process.execPath, [CLI, 'check', '--stats', '--fail-on', 'error', file]);
+    const [ours, base] = interleaved(reps, baseline ? [check, () => baseline(file)] : [check]);
     times.set(n, ours.ms);
     console.log(row([n, ours.ms.toFixed(0), base ? base.ms.toFixed(0) : 'n/a', base ? (ours.ms / base.ms).toFixed(2) + 'x' : 'n/a', (ours.peakMb ?? 0).toFixed(0)]));
   }
