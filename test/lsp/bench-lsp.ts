@@ -9,6 +9,8 @@ import { LspClient } from './lsp-client';
 export interface LspBench {
   /** Median over the edits: didChange sent → publishDiagnostics for that version received. */
   diagnosticsAfterEditMs: number;
+  /** The same for a new line typed in the middle of the file (every line below it moves). */
+  diagnosticsAfterNewLineMs: number;
   hoverP50Ms: number;
   hoverP95Ms: number;
   /** Peak resident set of the server process (VmHWM). */
@@ -52,6 +54,27 @@ export async function benchLsp(file: string): Promise<LspBench> {
       times.push(p.at - sent);
     }
 
+    // A rule added in the middle (as Enter and typing make it), then removed again.
+    const added = '-A INPUT -s 198.51.100.0/24 -p tcp -m tcp --dport 8443 -j ACCEPT';
+    const lineTimes: number[] = [];
+    for (let i = 0; i < EDITS; i++) {
+      await sleep(PAUSE_MS);
+      const at = { line, character: 0 };
+      const change = i % 2 === 0
+        ? { range: { start: at, end: at }, text: `${added}\n` }
+        : { range: { start: at, end: { line: line + 1, character: 0 } }, text: '' };
+      const from = client.published.length;
+      const sent = performance.now();
+      const v = client.change(uri, [change]);
+      const p = await client.diagnostics(uri, { version: v, from, timeoutMs: 120_000 });
+      lineTimes.push(p.at - sent);
+    }
+    if (EDITS % 2 === 1) {
+      // Leave the text as it was, so that the hovers below find the addresses where they were.
+      const v = client.change(uri, [{ range: { start: { line, character: 0 }, end: { line: line + 1, character: 0 } }, text: '' }]);
+      await client.diagnostics(uri, { version: v, timeoutMs: 120_000 });
+    }
+
     // Hovers on CIDRs spread over the file (after the last edit, the text is the original again
     // or one port different: addresses are where they were).
     const targets: { line: number; character: number }[] = [];
@@ -69,6 +92,7 @@ export async function benchLsp(file: string): Promise<LspBench> {
     const rss = vmHwmMb(client.proc.pid!);
     return {
       diagnosticsAfterEditMs: round(median(times)),
+      diagnosticsAfterNewLineMs: round(median(lineTimes)),
       hoverP50Ms: round(quantile(hoverMs, 0.5)),
       hoverP95Ms: round(quantile(hoverMs, 0.95)),
       serverRssMb: round(rss),
