@@ -232,6 +232,16 @@ export function parseAddressList(word: string, family: Family): { addrs: AddrVal
 
 const NO_ERRORS: AddrError[] = [];
 
+/** `parseAddressList` for a reader that stops at the first error: the elements, or that error. */
+export function readAddressList(word: string, family: Family): AddrValue[] | AddrError {
+  if (word.indexOf(',') < 0) {
+    const el = parseOne(word, 0, word.length, family);
+    return 'message' in el ? el : [el];
+  }
+  const { addrs, errors } = parseAddressList(word, family);
+  return errors.length > 0 ? errors[0] : addrs;
+}
+
 function parseOne(word: string, start: number, end: number, family: Family): AddrValue | AddrError {
   const el = start === 0 && end === word.length ? word : word.slice(start, end);
   if (el.length > 255) return { message: 'address too long', start, end };

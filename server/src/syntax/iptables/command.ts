@@ -13,14 +13,15 @@
 import type { Finding, FindingCode } from '../../model/finding';
 import { finding } from '../../model/finding';
 import type { Family } from '../../model/policy';
-import { formatNetwork, parseAddressList } from './addresses';
+import { formatNetwork, readAddressList } from './addresses';
 import { findMatch, findTarget, isStandardTargetName, STANDARD_TARGETS, type ExtSpec, type OptSpec } from './extensions';
 import { BIT_C, builtinBit, BUILTIN_NAMES, COMMAND_LETTERS, LONG_BUILTIN_NAMES, LONG_BUILTINS, SHORT, type BuiltinOpt } from './builtin-options';
 import type { Token } from './lexer';
 import { parseProtocol, protocolName, strtoui, PROTO_DCCP, PROTO_SCTP, PROTO_TCP, PROTO_UDP, PROTO_UDPLITE } from './numbers';
-import type { ChainCommandNode, MatchNode, OptionNode, RuleNode, TargetNode } from './tree';
+import type { ChainCommandNode, MatchNode, OptionNode, OptionValue, RuleNode, TargetNode } from './tree';
 import { lineRange, tokenRange } from './tree';
-import type { ValueContext } from './values';
+import { dict } from './dict';
+import { ValueMemo, type ValueContext } from './values';
 
 /** What the command reader needs to know about its surroundings. */
 export interface CommandContext {
@@ -38,13 +39,39 @@ interface ExtInst {
   node: MatchNode | TargetNode;
   /** A later `-m` of the same extension took over: options go to the newer one. */
   completed: boolean;
-  /** Canonical names of the options given so far (few: a plain array is the cheapest set). */
-  seen: string[] | undefined;
   isTarget: boolean;
+  /** The extension type loaded before this one (see CommandReader.newestType). */
+  olderType: ExtInst | undefined;
 }
 
 const NO_TOKENS: Token[] = [];
-const NO_NAMES: string[] = [];
+/** A rule's extensions before the first (never added to: `append` makes a new array). */
+const NO_MATCHES: ExtInst[] = [];
+
+/** Handed to the value parsers, filled in for each option (they do not keep it). */
+const VALUE_CONTEXT: ValueContext = { family: 4, protoName: undefined, option: '' };
+
+/**
+ * Adds to a list that is usually short: the first element makes an array of one, where a push
+ * onto an empty array would reserve room for sixteen.
+ */
+function append<T>(list: T[], x: T): T[] {
+  if (list.length === 0) return [x];
+  list.push(x);
+  return list;
+}
+
+/** A long option of iptables itself, with the full name it was found under. */
+interface BuiltinHit { kind: 'builtin'; opt: BuiltinOpt; name: string }
+/** What a long option word stands for: an option of iptables itself or of a loaded extension. */
+type LongHit = BuiltinHit | OptSpec;
+
+const BUILTIN_HITS = dict<BuiltinHit>({});
+for (const name of LONG_BUILTIN_NAMES) BUILTIN_HITS[name] = { kind: 'builtin', opt: LONG_BUILTINS[name] as BuiltinOpt, name };
+
+function isBuiltinHit(h: LongHit): h is BuiltinHit {
+  return (h as Partial<BuiltinHit>).kind === 'builtin';
+}
 
 const MULTIPORT_PROTOS = [PROTO_TCP, PROTO_UDP, PROTO_UDPLITE, PROTO_SCTP, PROTO_DCCP];
 
@@ -58,8 +85,18 @@ class LineError extends Error {
 export function chainNameProblem(name: string): string | undefined {
   if (name.length >= 29) return `chain name \`${name}' is too long (at most 28 characters)`;
   if (name.startsWith('-') || name.startsWith('!')) return `chain name \`${name}' may not start with \`${name[0]}'`;
-  if (/\s/.test(name)) return `chain name \`${name}' contains whitespace`;
+  if (hasWhitespace(name)) return `chain name \`${name}' contains whitespace`;
   return undefined;
+}
+
+/** `/\s/.test(s)`, without the regular expression for the usual plain ASCII name. */
+function hasWhitespace(s: string): boolean {
+  for (let k = 0; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c === 32 || (c >= 9 && c <= 13)) return true;
+    if (c > 127) return /\s/.test(s);
+  }
+  return false;
 }
 
 export interface ParsedCommand {
@@ -68,7 +105,8 @@ export interface ParsedCommand {
 
 /** Reads one command line. `tokens` are the words after an optional `[p:b]` counters prefix. */
 export function parseCommand(tokens: Token[], ctx: CommandContext, countersToken?: Token): ParsedCommand {
-  const reader = new CommandReader(tokens, ctx);
+  const reader = READER;
+  reader.start(tokens, ctx);
   try {
     reader.run();
     reader.finish();
@@ -81,22 +119,32 @@ export function parseCommand(tokens: Token[], ctx: CommandContext, countersToken
   return { node: reader.build(countersToken) };
 }
 
+/** Reads the words of one line at a time; `start` readies it for the next line. */
 class CommandReader {
+  private tokens: Token[] = NO_TOKENS;
+  private ctx: CommandContext = { family: 4, table: '', line: 0, lineText: '', findings: [] };
   failed = false;
   skipped = false;
   private i = 0;
   private invert: Token | undefined;
-  command: { letter: string; tok: Token } | undefined;
+  /** The command letter (A, I, N, …) and its word. */
+  commandLetter: string | undefined;
+  commandTok: Token | undefined;
   chainTok: Token | undefined;
   ruleNumTok: Token | undefined;
   ruleNumber: number | undefined;
   argTok: Token | undefined;
-  readonly options: OptionNode[] = [];
+  options: OptionNode[] = [];
   /** Letters of the rule options given so far (-s, -p, …, -c). */
   private seenBuiltin = 0;
-  readonly matches: ExtInst[] = [];
-  /** Extension types in option-table order: newest first (getopt sees the newest options first). */
-  private readonly typeOrder: ExtInst[] = [];
+  matches: ExtInst[] = [];
+  /**
+   * Extension types in option-table order, newest first (getopt sees the newest options first):
+   * the first instance of each match type and the target, linked by `olderType`.
+   */
+  private newestType: ExtInst | undefined;
+  /** The instance whose option lookupLong found last. */
+  private foundInst: ExtInst | undefined;
   target: ExtInst | undefined;
   targetNode: TargetNode | undefined;
   proto: number | undefined;
@@ -106,10 +154,33 @@ class CommandReader {
   /** An -s/-d with several addresses: iptables then refuses `!` on either. */
   private addressList: OptionNode | undefined;
   private verbose = false;
-  private readonly vctx: ValueContext;
 
-  constructor(private readonly tokens: Token[], private readonly ctx: CommandContext) {
-    this.vctx = { family: ctx.family, protoName: undefined, option: '' };
+  start(tokens: Token[], ctx: CommandContext): void {
+    this.tokens = tokens;
+    this.ctx = ctx;
+    this.failed = false;
+    this.skipped = false;
+    this.i = 0;
+    this.invert = undefined;
+    this.commandLetter = undefined;
+    this.commandTok = undefined;
+    this.chainTok = undefined;
+    this.ruleNumTok = undefined;
+    this.ruleNumber = undefined;
+    this.argTok = undefined;
+    this.options = [];
+    this.seenBuiltin = 0;
+    this.matches = NO_MATCHES;
+    this.newestType = undefined;
+    this.foundInst = undefined;
+    this.target = undefined;
+    this.targetNode = undefined;
+    this.proto = undefined;
+    this.protoName = undefined;
+    this.protoNegated = false;
+    this.protoUsed = false;
+    this.addressList = undefined;
+    this.verbose = false;
   }
 
   run(): void {
@@ -163,7 +234,7 @@ class CommandReader {
     for (let attempt = 0; ; attempt++) {
       const found = this.lookupLong(name, flag);
       if (found) {
-        if (found.kind === 'builtin') {
+        if (isBuiltinHit(found)) {
           const b = found.opt;
           if (b.arg === 0 && attached) throw new LineError('syntax', `option --${found.name} takes no argument`, tok);
           let arg: Token | undefined = attached;
@@ -171,8 +242,8 @@ class CommandReader {
           if (b.arg === 1 && !arg) arg = this.requiredArg(flag);
           this.builtin(b.letter, flag, arg, b.arg === 2);
         } else {
-          if (found.opt.parser.nargs === 0 && attached) throw new LineError('syntax', `option --${found.opt.name} takes no argument`, tok);
-          this.extOption(found.inst, found.opt, flag, attached);
+          if (found.parser.nargs === 0 && attached) throw new LineError('syntax', `option --${found.name} takes no argument`, tok);
+          this.extOption(this.foundInst as ExtInst, found, flag, attached);
         }
         return;
       }
@@ -224,40 +295,38 @@ class CommandReader {
     throw new LineError(letter === 'j' ? 'syntax' : 'invalid-value', `iptables reads \`${tok.text}' whole as the value of --${name}: write the option and its value as two words`, tok);
   }
 
-  private lookupLong(name: string, flag: Token):
-    | { kind: 'builtin'; opt: BuiltinOpt; name: string }
-    | { kind: 'ext'; inst: ExtInst; opt: OptSpec }
-    | undefined {
-    const b = LONG_BUILTINS[name];
-    if (b) return { kind: 'builtin', opt: b, name };
-    const order = this.typeOrder;
-    for (let k = 0; k < order.length; k++) {
-      const inst = order[k];
+  /** The option a long name (or a unique abbreviation of one) stands for; for an extension's, `foundInst` says whose. */
+  private lookupLong(name: string, flag: Token): LongHit | undefined {
+    const b = BUILTIN_HITS[name];
+    if (b) return b;
+    for (let inst = this.newestType; inst; inst = inst.olderType) {
       const o = inst.spec.options.get(name);
-      if (o) return { kind: 'ext', inst: this.latestOf(inst), opt: o };
+      if (o) { this.foundInst = this.latestOf(inst); return o; }
     }
     if (name === '') return undefined;
     // getopt_long: a unique abbreviation (aliases of one option count once).
-    let hit: { kind: 'builtin'; opt: BuiltinOpt; name: string } | { kind: 'ext'; inst: ExtInst; opt: OptSpec } | undefined;
+    let hit: LongHit | undefined;
+    let hitInst: ExtInst | undefined;
     let hitKey = '';
-    const consider = (key: string, h: typeof hit): boolean => {
+    const consider = (key: string, h: LongHit, inst: ExtInst | undefined): void => {
       if (hit && hitKey !== key) throw new LineError('syntax', `option --${name} is ambiguous`, flag);
       hit = h;
+      hitInst = inst;
       hitKey = key;
-      return true;
     };
     for (const n of LONG_BUILTIN_NAMES) {
-      const b = LONG_BUILTINS[n] as BuiltinOpt;
-      if (n.startsWith(name)) consider(`b:${b.letter}`, { kind: 'builtin', opt: b, name: n });
+      const h = BUILTIN_HITS[n] as BuiltinHit;
+      if (n.startsWith(name)) consider(`b:${h.opt.letter}`, h, undefined);
     }
-    for (const inst of this.typeOrder) {
+    for (let inst = this.newestType; inst; inst = inst.olderType) {
       for (const n of inst.spec.names) {
         if (n.startsWith(name)) {
           const o = inst.spec.options.get(n) as OptSpec;
-          consider(`${inst.isTarget ? 't' : 'm'}:${inst.spec.name}:${o.id}`, { kind: 'ext', inst: this.latestOf(inst), opt: o });
+          consider(`${inst.isTarget ? 't' : 'm'}:${inst.spec.name}:${o.id}`, o, this.latestOf(inst));
         }
       }
     }
+    this.foundInst = hitInst;
     return hit;
   }
 
@@ -288,11 +357,16 @@ class CommandReader {
     const ms = this.matches;
     for (let k = 0; k < ms.length; k++) if (ms[k].spec === spec) ms[k].completed = true;
     const node: MatchNode = { module: spec.name, flag, nameToken: nameTok, implicit: flag === undefined, options: [], opaque: !spec.modeled, unknown };
-    const inst: ExtInst = { spec, unknown, node, completed: false, seen: undefined, isTarget: false };
-    this.matches.push(inst);
+    const inst: ExtInst = { spec, unknown, node, completed: false, isTarget: false, olderType: undefined };
+    this.matches = append(ms, inst);
     let known = false;
-    for (let k = 0; k < this.typeOrder.length; k++) if (!this.typeOrder[k].isTarget && this.typeOrder[k].spec === spec) { known = true; break; }
-    if (!known) this.typeOrder.unshift(inst);
+    for (let t = this.newestType; t; t = t.olderType) if (!t.isTarget && t.spec === spec) { known = true; break; }
+    if (!known) this.addType(inst);
+  }
+
+  private addType(inst: ExtInst): void {
+    inst.olderType = this.newestType;
+    this.newestType = inst;
   }
 
   private builtin(letter: string, flag: Token, arg: Token | undefined, optionalArg: boolean): void {
@@ -340,8 +414,9 @@ class CommandReader {
 
   private commandOption(letter: string, flag: Token, arg: Token | undefined, optionalArg: boolean, inv: Token | undefined): void {
     if (inv) throw new LineError('syntax', `unexpected \`!' before ${flag.text}`, inv);
-    if (this.command) throw new LineError('syntax', `cannot use -${letter} with -${this.command.letter}: one command per line`, flag);
-    this.command = { letter, tok: flag };
+    if (this.commandLetter) throw new LineError('syntax', `cannot use -${letter} with -${this.commandLetter}: one command per line`, flag);
+    this.commandLetter = letter;
+    this.commandTok = flag;
     let chain = arg;
     if (optionalArg && !chain) chain = this.optionalNext();
     this.chainTok = chain;
@@ -389,13 +464,13 @@ class CommandReader {
     if (this.seenBuiltin & bit) throw new LineError('syntax', `-${letter} (--${name}) may be given only once per rule`, flag);
     this.seenBuiltin |= bit;
     const opt: OptionNode = { name, flag, not: inv, args: arg ? [arg] : [], value: undefined };
-    this.options.push(opt);
+    this.options = append(this.options, opt);
     const a = arg as Token;
     switch (letter) {
       case 's': case 'd': {
-        const { addrs, errors } = parseAddressList(a.text, this.ctx.family);
-        if (errors.length > 0) {
-          const e = errors[0];
+        const addrs = readAddressList(a.text, this.ctx.family);
+        if (!Array.isArray(addrs)) {
+          const e = addrs;
           throw new LineError('invalid-value', e.message, a.quoted ? a : { start: a.start + e.start, end: a.start + e.end });
         }
         if (addrs.length > 1) this.addressList = opt;
@@ -423,7 +498,7 @@ class CommandReader {
         this.proto = p;
         this.protoNegated = !!inv;
         this.protoName = strtouiLike(lowered) ? protocolName(p) : lowered;
-        opt.value = { kind: 'proto', proto: p };
+        opt.value = protoValue(p);
         if (this.ctx.family === 6 && !inv && (p === 0 ? false : [43, 44, 51, 60].includes(p))) {
           this.ctx.findings.push(finding('invalid-value', `-p ${a.text} never matches in ip6tables: it is an IPv6 extension header, not an upper-layer protocol (use an extension match)`, tokenRange(this.ctx.line, a), { severity: 'warning' }));
         }
@@ -448,7 +523,7 @@ class CommandReader {
     const name = arg.text;
     if (name.length === 0) throw new LineError('syntax', 'empty target name', arg);
     if (name.length >= 29) throw new LineError('syntax', `target name \`${name}' is too long (at most 28 characters)`, arg);
-    if (/\s/.test(name)) throw new LineError('syntax', `invalid target name \`${name}'`, arg);
+    if (hasWhitespace(name)) throw new LineError('syntax', `invalid target name \`${name}'`, arg);
     const node: TargetNode = { kind: letter === 'g' ? 'goto' : 'jump', flag, nameToken: arg, name, type: 'chain', options: [] };
     this.targetNode = node;
     if (STANDARD_TARGETS.has(name)) { node.type = 'standard'; return; }
@@ -457,9 +532,9 @@ class CommandReader {
     node.type = 'extension';
     // -g takes a chain name as it is: no target extension is loaded (the caller refuses it).
     if (letter === 'g') return;
-    const inst: ExtInst = { spec: found.spec, unknown: found.unknown, node, completed: false, seen: undefined, isTarget: true };
+    const inst: ExtInst = { spec: found.spec, unknown: found.unknown, node, completed: false, isTarget: true, olderType: undefined };
     this.target = inst;
-    this.typeOrder.unshift(inst);
+    this.addType(inst);
   }
 
   private match(flag: Token, arg: Token, inv: Token | undefined): void {
@@ -502,9 +577,8 @@ class CommandReader {
     const inv = this.invert;
     this.invert = undefined;
     const owner = inst.spec.name;
-    if (inst.seen?.includes(opt.id)) throw new LineError('syntax', `${owner}: option --${opt.id} may be given only once`, flag);
+    if (findOption(inst.node.options, opt.id)) throw new LineError('syntax', `${owner}: option --${opt.id} may be given only once`, flag);
     if (inv && !opt.invert) throw new LineError('syntax', `${owner}: option --${opt.name} cannot be negated with !`, inv);
-    if (inst.seen) inst.seen.push(opt.id); else inst.seen = [opt.id];
     const nargs = opt.parser.nargs;
     let args: Token[] = NO_TOKENS;
     if (nargs >= 1) args = [attached ?? this.requiredArg(flag)];
@@ -515,12 +589,14 @@ class CommandReader {
       this.i++;
     }
     const node: OptionNode = { name: opt.id, flag, not: inv, args, value: undefined };
-    inst.node.options.push(node);
-    if (opt.parser.parse) {
-      const vctx = this.vctx;
+    inst.node.options = append(inst.node.options, node);
+    const parse = opt.parser.parse;
+    if (parse) {
+      const vctx = VALUE_CONTEXT;
+      vctx.family = this.ctx.family;
       vctx.protoName = this.protoName;
       vctx.option = opt.name;
-      const r = opt.parser.parse(args.length === 1 ? [args[0].text] : args.map((a) => a.text), vctx);
+      const r = nargs === 1 ? (opt.memo ??= new ValueMemo(opt.parser)).parse(args[0].text, vctx) : parse(args[0].text, vctx, args[1].text);
       const where = args.length > 0 ? spanOf(args) : flag;
       if (r.error) throw new LineError('invalid-value', `${owner}: ${r.error}`, where);
       if (r.warning) this.ctx.findings.push(finding('invalid-value', `${owner}: ${r.warning}`, tokenRange(this.ctx.line, where), { severity: 'warning' }));
@@ -539,7 +615,7 @@ class CommandReader {
       args.push(this.tokens[this.i++]);
     }
     const node: OptionNode = { name: flag.text.replace(/^--/, ''), flag, not: inv, args, value: undefined };
-    inst.node.options.push(node);
+    inst.node.options = append(inst.node.options, node);
   }
 
   /** The checks iptables makes after reading all words. */
@@ -548,24 +624,24 @@ class CommandReader {
     if (this.invert) throw new LineError('syntax', '`!` at the end of the line: nothing follows it', this.invert);
     for (let k = 0; k < this.matches.length; k++) this.finalCheck(this.matches[k]);
     if (this.target) this.finalCheck(this.target);
-    if (!this.command) throw new LineError('syntax', 'no command: a rule line starts with -A CHAIN (or -I, -N, -P, …)', this.tokens[0] ?? { start: 0, end: this.ctx.lineText.length });
-    const letter = this.command.letter;
+    const letter = this.commandLetter;
+    if (letter === undefined) throw new LineError('syntax', 'no command: a rule line starts with -A CHAIN (or -I, -N, -P, …)', this.tokens[0] ?? { start: 0, end: this.ctx.lineText.length });
     const ruleCmd = 'AIDRC'.includes(letter);
     if (!ruleCmd) {
       for (const o of this.options) throw new LineError('syntax', `${o.flag.text} cannot be used with -${letter}`, o.flag);
       if (this.targetNode) throw new LineError('syntax', `${this.targetNode.flag.text} cannot be used with -${letter}`, this.targetNode.flag);
-      if ((this.seenBuiltin & BIT_C) && letter !== 'P') throw new LineError('syntax', `-c cannot be used with -${letter}`, this.command.tok);
+      if ((this.seenBuiltin & BIT_C) && letter !== 'P') throw new LineError('syntax', `-c cannot be used with -${letter}`, this.commandTok);
     } else if ((this.seenBuiltin & BIT_C) && (letter === 'D' || letter === 'C')) {
-      throw new LineError('syntax', `-c cannot be used with -${letter}`, this.command.tok);
+      throw new LineError('syntax', `-c cannot be used with -${letter}`, this.commandTok);
     }
     if (letter === 'D' && this.ruleNumber !== undefined && (this.options.length > 0 || this.targetNode || this.matches.length > 0)) {
-      throw new LineError('syntax', '-D with a rule number takes no rule options', this.command.tok);
+      throw new LineError('syntax', '-D with a rule number takes no rule options', this.commandTok);
     }
     const chain = this.chainTok?.text;
     if (chain !== undefined && chain.length >= 29) throw new LineError('syntax', `chain name \`${chain}' is too long (at most 28 characters)`, this.chainTok);
     if (ruleCmd && chain !== undefined) {
-      const out = this.options.find((o) => o.name === 'out-interface');
-      const inn = this.options.find((o) => o.name === 'in-interface');
+      const out = findOption(this.options, 'out-interface');
+      const inn = findOption(this.options, 'in-interface');
       if (out && (chain === 'INPUT' || chain === 'PREROUTING')) throw new LineError('syntax', `-o cannot be used in ${chain}: incoming packets have no output interface yet`, out.flag);
       if (inn && (chain === 'OUTPUT' || chain === 'POSTROUTING')) throw new LineError('syntax', `-i cannot be used in ${chain}: locally generated packets have no input interface`, inn.flag);
     }
@@ -581,12 +657,12 @@ class CommandReader {
       if (tables && !tables.includes(this.ctx.table)) {
         throw new LineError('syntax', `${t.name} can only be used in the ${tables.join(' or ')} table`, t.nameToken);
       }
-      const natPorts = t.options.find((o) => (o.name === 'to-destination' || o.name === 'to-source' || o.name === 'to-ports') && o.value?.kind === 'text' && o.value.text === 'ports');
+      const natPorts = t.options.length > 0 ? t.options.find(isNatPortOption) : undefined;
       if (natPorts && (this.proto === undefined || this.protoNegated || ![PROTO_TCP, PROTO_UDP, PROTO_SCTP, PROTO_DCCP].includes(this.proto))) {
         throw new LineError('syntax', `${t.name} with a port needs -p tcp, udp, sctp or dccp`, natPorts.args[0]);
       }
       if (t.name === 'REJECT') {
-        const w = t.options.find((o) => o.name === 'reject-with');
+        const w = findOption(t.options, 'reject-with');
         if (w?.value?.kind === 'text' && w.value.text === 'tcp-reset' && (this.proto !== PROTO_TCP || this.protoNegated)) {
           throw new LineError('invalid-value', 'REJECT --reject-with tcp-reset needs -p tcp', w.args[0]);
         }
@@ -598,28 +674,33 @@ class CommandReader {
     const spec = inst.spec;
     const name = spec.name;
     const where = inst.isTarget ? (inst.node as TargetNode).nameToken : ((inst.node as MatchNode).nameToken ?? (inst.node as MatchNode).options[0]?.flag);
-    const seen = inst.seen ?? NO_NAMES;
-    if (spec.mandatory) {
-      for (const m of spec.mandatory) if (!seen.includes(m)) throw new LineError('syntax', `${name}: option --${m} must be given`, where);
+    // The options given, by canonical name (extOption names each node after its option's id).
+    const given = inst.node.options;
+    const mandatory = spec.mandatory;
+    if (mandatory) {
+      for (let k = 0; k < mandatory.length; k++) {
+        if (!findOption(given, mandatory[k])) throw new LineError('syntax', `${name}: option --${mandatory[k]} must be given`, where);
+      }
     }
     if (spec.oneOf) {
+      const ids = spec.oneOf.ids;
       let any = false;
-      for (const id of spec.oneOf.ids) if (seen.includes(id)) { any = true; break; }
+      for (let k = 0; k < ids.length && !any; k++) any = findOption(given, ids[k]) !== undefined;
       if (!any) throw new LineError('syntax', spec.oneOf.message, where);
     }
-    if (spec.exclusive && seen.length > 1) {
+    if (spec.exclusive && given.length > 1) {
       for (const group of spec.exclusive) {
-        const given = group.filter((id) => seen.includes(id));
-        if (given.length > 1) {
-          const o = inst.node.options.find((x) => x.name === given[1]);
-          throw new LineError('syntax', `${name}: --${given[0]} and --${given[1]} cannot be used together`, o?.flag ?? where);
+        const both = group.filter((id) => findOption(given, id));
+        if (both.length > 1) {
+          const o = findOption(given, both[1]);
+          throw new LineError('syntax', `${name}: --${both[0]} and --${both[1]} cannot be used together`, o?.flag ?? where);
         }
       }
     }
     if (spec.needs) {
       for (const opt in spec.needs) {
-        const needed = spec.needs[opt];
-        if (seen.includes(opt) && !seen.includes(needed)) throw new LineError('syntax', `${name}: --${opt} also needs --${needed}`, where);
+        const needed = spec.needs[opt] as string;
+        if (findOption(given, opt) && !findOption(given, needed)) throw new LineError('syntax', `${name}: --${opt} also needs --${needed}`, where);
       }
     }
   }
@@ -650,7 +731,8 @@ class CommandReader {
     }
     const chain = this.chainTok?.text;
     if (chain === 'INPUT' || chain === 'FORWARD' || chain === 'PREROUTING') {
-      for (const m of this.matches) {
+      for (let k = 0; k < this.matches.length; k++) {
+        const m = this.matches[k];
         if (m.spec.name === 'owner') throw new LineError('syntax', `the owner match only works in OUTPUT and POSTROUTING, not in ${chain}`, (m.node as MatchNode).nameToken);
       }
     }
@@ -658,39 +740,65 @@ class CommandReader {
 
   build(countersToken: Token | undefined): RuleNode | ChainCommandNode {
     const { line, lineText } = this.ctx;
-    const letter = this.command?.letter ?? 'A';
+    const letter = this.commandLetter ?? 'A';
     const range = lineRange(line, 0, lineText.length);
     if ('AIDRC'.includes(letter)) {
-      const matches: MatchNode[] = [];
-      for (let k = 0; k < this.matches.length; k++) matches.push(this.matches[k].node as MatchNode);
-      const node: RuleNode = {
+      const matches = this.matches.map(matchNodeOf);
+      // Every field at once (absent ones undefined): adding fields later costs an allocation per rule.
+      return {
         kind: 'rule',
         line,
         range,
         text: lineText,
         tokens: this.tokens,
         ok: !this.failed,
+        skipped: this.skipped ? true : undefined,
         command: letter as RuleNode['command'],
+        commandToken: this.commandTok,
         chain: this.chainTok?.text ?? '',
+        chainToken: this.chainTok,
+        ruleNumber: this.ruleNumber,
+        ruleNumberToken: this.ruleNumTok,
+        countersToken,
         options: this.options,
         matches,
+        target: this.targetNode,
       };
-      if (this.command) node.commandToken = this.command.tok;
-      if (this.chainTok) node.chainToken = this.chainTok;
-      if (this.ruleNumTok) { node.ruleNumberToken = this.ruleNumTok; node.ruleNumber = this.ruleNumber; }
-      if (countersToken) node.countersToken = countersToken;
-      if (this.targetNode) node.target = this.targetNode;
-      if (this.skipped) node.skipped = true;
-      return node;
     }
     const node: ChainCommandNode = { kind: 'chain-command', line, range, text: lineText, tokens: this.tokens, ok: !this.failed, command: letter as ChainCommandNode['command'] };
-    if (this.command) node.commandToken = this.command.tok;
+    if (this.commandTok) node.commandToken = this.commandTok;
     if (this.chainTok) { node.chainToken = this.chainTok; node.chain = this.chainTok.text; }
     if (this.argTok) node.argToken = this.argTok;
     if (this.skipped) node.skipped = true;
     return node;
   }
 }
+
+/** Protocol values by number, made once (values are never modified). */
+const PROTO_VALUES: OptionValue[] = [];
+function protoValue(p: number): OptionValue {
+  return (PROTO_VALUES[p] ??= { kind: 'proto', proto: p });
+}
+
+function matchNodeOf(inst: ExtInst): MatchNode {
+  return inst.node as MatchNode;
+}
+
+function findOption(options: OptionNode[], name: string): OptionNode | undefined {
+  for (let k = 0; k < options.length; k++) if (options[k].name === name) return options[k];
+  return undefined;
+}
+
+/** A NAT target's address option that names a port. */
+function isNatPortOption(o: OptionNode): boolean {
+  return (o.name === 'to-destination' || o.name === 'to-source' || o.name === 'to-ports') && o.value?.kind === 'text' && o.value.text === 'ports';
+}
+
+/**
+ * One reader for every line: a new one per line was a good part of the garbage of a large file.
+ * (Reading a line never starts reading another, so one is enough.)
+ */
+const READER = new CommandReader();
 
 /** A piece of a word (`--dport=22` → `22`); quoted words keep their whole span. */
 function subToken(tok: Token, from: number, to: number): Token {

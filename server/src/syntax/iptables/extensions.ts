@@ -8,7 +8,7 @@
 //   [!]name[|alias…][=parser]      `!`: may be negated; parser from values.ts (none: no argument)
 import type { Family } from '../../model/policy';
 import { PROTO_AH, PROTO_DCCP, PROTO_ESP, PROTO_ICMP, PROTO_ICMPV6, PROTO_SCTP, PROTO_TCP, PROTO_UDP } from './numbers';
-import { PARSERS, type ValueParser } from './values';
+import { PARSERS, type ValueMemo, type ValueParser } from './values';
 import { dict } from './dict';
 
 export interface OptSpec {
@@ -18,6 +18,8 @@ export interface OptSpec {
   id: string;
   invert: boolean;
   parser: ValueParser;
+  /** The parser's results so far (made on first use). */
+  memo?: ValueMemo;
 }
 
 export interface ExtSpec {
@@ -210,17 +212,27 @@ const TARGET_LIST: ExtSpec[] = [
 const REJECT6_SPEC = ext('REJECT', 'reject-with=reject6', { family: 6 });
 const OTHER_TARGETS = dict<Family | 0>({ HMARK: 0, ULOG: 4 });
 
-const MATCHES = new Map(MATCH_LIST.map((m) => [m.name, m]));
-const TARGETS = new Map(TARGET_LIST.filter((t) => t.name !== 'REJECT').map((t) => [t.name, t]));
-const REJECT4_SPEC = TARGET_LIST.find((t) => t.name === 'REJECT') as ExtSpec;
+export interface FoundExt { spec: ExtSpec; unknown: boolean }
+
+// Lookups hand out these objects (one per extension) rather than a new one per rule.
+const known = (spec: ExtSpec): FoundExt => ({ spec, unknown: false });
+const MATCHES = new Map(MATCH_LIST.map((m) => [m.name, known(m)]));
+const TARGETS = new Map(TARGET_LIST.filter((t) => t.name !== 'REJECT').map((t) => [t.name, known(t)]));
+const REJECT4 = known(TARGET_LIST.find((t) => t.name === 'REJECT') as ExtSpec);
+const REJECT6 = known(REJECT6_SPEC);
 
 /** A spec-less extension: options are accepted as written. */
 function unknownSpec(name: string): ExtSpec {
   return { name, options: new Map(), names: [] };
 }
-const unknownCache = new Map<string, ExtSpec>();
+const unknownCache = new Map<string, FoundExt>();
 
-export interface FoundExt { spec: ExtSpec; unknown: boolean }
+/** The spec-less extension `name` (`key` tells matches from targets). */
+function unknownExt(key: string, name: string): FoundExt {
+  let u = unknownCache.get(key);
+  if (!u) { u = { spec: unknownSpec(name), unknown: true }; unknownCache.set(key, u); }
+  return u;
+}
 
 /**
  * Resolves `-m NAME` like xtables_find_match: `icmpv6`/`ipv6-icmp` are spellings of `icmp6`.
@@ -228,13 +240,11 @@ export interface FoundExt { spec: ExtSpec; unknown: boolean }
  */
 export function findMatch(name: string, family: Family): FoundExt | undefined {
   const n = name === 'icmpv6' || name === 'ipv6-icmp' ? 'icmp6' : name;
-  const spec = MATCHES.get(n);
-  if (spec) return spec.family && spec.family !== family ? undefined : { spec, unknown: false };
+  const found = MATCHES.get(n);
+  if (found) return found.spec.family && found.spec.family !== family ? undefined : found;
   const fam = OTHER_MATCHES[n];
   if (fam === undefined || (fam !== 0 && fam !== family)) return undefined;
-  let u = unknownCache.get(n);
-  if (!u) { u = unknownSpec(n); unknownCache.set(n, u); }
-  return { spec: u, unknown: true };
+  return unknownExt(n, n);
 }
 
 /** Targets that are verdicts of the core (no extension library). */
@@ -242,14 +252,12 @@ export const STANDARD_TARGETS = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE']);
 
 /** Resolves `-j NAME` to a target extension of the family, if it is one. */
 export function findTarget(name: string, family: Family): FoundExt | undefined {
-  if (name === 'REJECT') return { spec: family === 4 ? REJECT4_SPEC : REJECT6_SPEC, unknown: false };
-  const spec = TARGETS.get(name);
-  if (spec) return spec.family && spec.family !== family ? undefined : { spec, unknown: false };
+  if (name === 'REJECT') return family === 4 ? REJECT4 : REJECT6;
+  const found = TARGETS.get(name);
+  if (found) return found.spec.family && found.spec.family !== family ? undefined : found;
   const fam = OTHER_TARGETS[name];
   if (fam === undefined || (fam !== 0 && fam !== family)) return undefined;
-  let u = unknownCache.get(`target:${name}`);
-  if (!u) { u = unknownSpec(name); unknownCache.set(`target:${name}`, u); }
-  return { spec: u, unknown: true };
+  return unknownExt(`target:${name}`, name);
 }
 
 /** Whether a chain name clashes with a target iptables always knows (`:ACCEPT - [0:0]` is refused). */

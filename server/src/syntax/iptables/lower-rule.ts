@@ -13,9 +13,18 @@ const MODEL_STATES = new Set<string>(['INVALID', 'NEW', 'ESTABLISHED', 'RELATED'
 const VERDICTS = dict<Verdict>({ ACCEPT: 'accept', DROP: 'drop', REJECT: 'reject' });
 const V6_ALL = (1n << 128n) - 1n;
 
+/**
+ * Conditions of the rules being lowered are appended here and each rule's are copied out into an
+ * array of their number: the model keeps one such array per rule, and a new array that is pushed
+ * to reserves room for sixteen. Emptied now and then (emptying frees its room).
+ */
+const scratch: Condition[] = [];
+
 /** Lowers a parsed rule (with its options and matches) into conditions, action and comment. */
 export function ruleMeaning(node: RuleNode, family: Family): RuleMeaning {
-  const conditions: Condition[] = [];
+  if (scratch.length > 256) scratch.length = 0;
+  const from = scratch.length;
+  const conditions = scratch;
   const line = node.line;
   let comment: string | undefined;
   const options = node.options;
@@ -30,7 +39,7 @@ export function ruleMeaning(node: RuleNode, family: Family): RuleMeaning {
     }
     lowerMatch(m, line, family, conditions);
   }
-  const meaning: RuleMeaning = { conditions, action: lowerAction(node) };
+  const meaning: RuleMeaning = { conditions: scratch.slice(from), action: lowerAction(node) };
   if (comment !== undefined) meaning.comment = comment;
   return meaning;
 }
@@ -51,7 +60,7 @@ function lowerBuiltin(o: OptionNode, line: number, family: Family, out: Conditio
       return;
     }
     case 'protocol':
-      if (v?.kind === 'proto' && v.proto !== 0) out.push({ field: 'proto', negate, protos: [v.proto], range: valueRange(line, o) });
+      if (v?.kind === 'proto' && v.proto !== 0) out.push({ field: 'proto', negate, protos: protoList(v.proto), range: valueRange(line, o) });
       return;
     case 'in-interface': case 'out-interface':
       if (v?.kind === 'iface') out.push({ field: o.name === 'in-interface' ? 'iif' : 'oif', negate, names: [v.name], range: valueRange(line, o) });
@@ -62,24 +71,29 @@ function lowerBuiltin(o: OptionNode, line: number, family: Family, out: Conditio
   }
 }
 
+/** `[p]` for protocol p, one array per protocol: conditions share their values (never modified). */
+const PROTO_LISTS: number[][] = [];
+function protoList(p: number): number[] {
+  return (PROTO_LISTS[p] ??= [p]);
+}
+
 function addrCondition(field: 'src' | 'dst', negate: boolean, addrs: AddrValue[], range: Range, o: OptionNode): Condition {
-  const ranges: AddrRange[] = [];
   for (let k = 0; k < addrs.length; k++) {
     const a = addrs[k];
     if (a.hostname !== undefined || a.prefix < 0) {
       const why = a.hostname !== undefined ? `host name ${a.hostname} (resolved by DNS at load time)` : 'a non-contiguous mask';
       return { field: 'opaque', negate, what: `${o.flag.text} ${o.args[0]?.text ?? ''}: ${why}`, range };
     }
-    ranges.push(toAddrRange(a));
   }
-  return { field, negate, addrs: ranges, range };
+  return { field, negate, addrs: addrs.map(toAddrRange), range };
 }
 
 export function toAddrRange(a: AddrValue): AddrRange {
   if (a.family === 4) {
     const net = a.net as number;
-    const last = net + 2 ** (32 - a.prefix) - 1;
-    return { family: 4, first: BigInt(net), last: BigInt(last) };
+    const first = BigInt(net);
+    // A host address is a range of one: both ends can be the same (immutable) bigint.
+    return { family: 4, first, last: a.prefix === 32 ? first : BigInt(net + 2 ** (32 - a.prefix) - 1) };
   }
   const net = a.net as bigint;
   const hostMask = a.prefix === 0 ? V6_ALL : (1n << BigInt(128 - a.prefix)) - 1n;
@@ -135,12 +149,16 @@ function lowerMatch(m: MatchNode, line: number, family: Family, out: Condition[]
 }
 
 function stateCondition(states: string[], negate: boolean, range: Range, o: OptionNode): Condition {
-  const known = states.filter((s) => MODEL_STATES.has(s)) as ConnState[];
+  const known = states.filter(isModelState);
   if (known.length === states.length) return { field: 'state', negate, states: known, range };
   // SNAT/DNAT are facts about the connection the model does not track.
   const opaque: Condition = { field: 'opaque', negate: false, what: `${o.flag.text} ${o.args[0]?.text ?? ''} (SNAT/DNAT state)`, range };
   if (known.length === 0) return { ...opaque, negate };
   return { field: 'any', negate, range, alternatives: [[{ field: 'state', negate: false, states: known, range }], [opaque]] };
+}
+
+function isModelState(s: string): s is ConnState {
+  return MODEL_STATES.has(s);
 }
 
 function lowerAction(node: RuleNode): Action {

@@ -25,7 +25,39 @@ export interface ValueResult {
 export interface ValueParser {
   /** Number of words the option takes: 0, 1, or 2 (the second only if it does not start with - or !). */
   nargs: 0 | 1 | 2;
-  parse?: (args: string[], ctx: ValueContext) => ValueResult;
+  /** Reads the option's word (and its second word when nargs is 2). */
+  parse?: (a: string, ctx: ValueContext, second: string) => ValueResult;
+  /** The result depends on the rule's protocol (service names), not only on the word and family. */
+  byProtocol?: boolean;
+}
+
+/** Words remembered per option and context before a memo starts over. */
+const MEMO_LIMIT = 1024;
+
+/**
+ * The results of one option's parser by word. Rulesets repeat the same ports, states and ICMP
+ * types thousands of times; a result is never modified, so the rules that repeat a word share it.
+ * Warnings stay in the result, so every rule that repeats the word reports them again.
+ */
+export class ValueMemo {
+  /** By family (and protocol, for parsers that depend on it), then by word. */
+  private readonly contexts = new Map<number | string, Map<string, ValueResult>>();
+
+  constructor(private readonly parser: ValueParser) {}
+
+  parse(word: string, ctx: ValueContext): ValueResult {
+    const parse = this.parser.parse as NonNullable<ValueParser['parse']>;
+    const context = this.parser.byProtocol ? `${ctx.family} ${ctx.protoName ?? ''}` : ctx.family;
+    let results = this.contexts.get(context);
+    if (!results) { results = new Map(); this.contexts.set(context, results); }
+    let r = results.get(word);
+    if (r === undefined) {
+      r = parse(word, ctx, '');
+      if (results.size >= MEMO_LIMIT) results.clear();
+      results.set(word, r);
+    }
+    return r;
+  }
 }
 
 const ok = (value?: OptionValue): ValueResult => ({ value });
@@ -34,7 +66,7 @@ const bad = (error: string): ValueResult => ({ error });
 function uint(min: number, max: number): ValueParser {
   return {
     nargs: 1,
-    parse: ([a], ctx) => {
+    parse: (a, ctx) => {
       const v = strtoui(a, max, min);
       return v === undefined ? bad(`bad value \`${a}' for --${ctx.option} (expected ${min}-${max})`) : ok({ kind: 'number', value: v });
     },
@@ -45,7 +77,7 @@ function uint(min: number, max: number): ValueParser {
 function tcpStylePorts(proto: string): ValueParser {
   return {
     nargs: 1,
-    parse: ([a], ctx) => {
+    parse: (a, ctx) => {
       const colon = a.indexOf(':');
       if (colon < 0) {
         const p = parsePort(a, proto);
@@ -66,7 +98,7 @@ function tcpStylePorts(proto: string): ValueParser {
 /** udp `port[:port]` (xtopt_parse_mport): getaddrinfo ports; a reversed range is kept (it never matches). */
 const udpPorts: ValueParser = {
   nargs: 1,
-  parse: ([a], ctx) => {
+  parse: (a, ctx) => {
     const parts = a.split(':');
     if (parts.length > 2) return bad(`too many components in \`${a}' for --${ctx.option} (port or port:port)`);
     const ends: number[] = [];
@@ -88,7 +120,8 @@ const udpPorts: ValueParser = {
 /** multiport list: up to 15 ports, a range counting as two; names resolved for the rule's protocol. */
 const multiPorts: ValueParser = {
   nargs: 1,
-  parse: ([a], ctx) => {
+  byProtocol: true,
+  parse: (a, ctx) => {
     const proto = ctx.protoName ?? 'tcp';
     const ranges: IntRange[] = [];
     let slots = 0;
@@ -113,8 +146,8 @@ const multiPorts: ValueParser = {
   },
 };
 
-const icmp4: ValueParser = { nargs: 1, parse: ([a]) => icmp(a, false) };
-const icmp6: ValueParser = { nargs: 1, parse: ([a]) => icmp(a, true) };
+const icmp4: ValueParser = { nargs: 1, parse: (a) => icmp(a, false) };
+const icmp6: ValueParser = { nargs: 1, parse: (a) => icmp(a, true) };
 
 function icmp(a: string, v6: boolean): ValueResult {
   const r = parseIcmpType(a, v6);
@@ -125,7 +158,7 @@ function icmp(a: string, v6: boolean): ValueResult {
 function prefixList(names: string[], what: string): ValueParser {
   return {
     nargs: 1,
-    parse: ([a]) => {
+    parse: (a) => {
       const out: string[] = [];
       let from = 0;
       for (;;) {
@@ -148,7 +181,7 @@ function prefixList(names: string[], what: string): ValueParser {
 const ADDR_TYPES_NOT_V6 = ['BROADCAST', 'BLACKHOLE', 'PROHIBIT', 'THROW', 'NAT', 'XRESOLVE'];
 const addrTypes: ValueParser = {
   nargs: 1,
-  parse: ([a], ctx) => {
+  parse: (a, ctx) => {
     for (const el of a.split(',')) {
       const up = el.toUpperCase();
       if (!ADDR_TYPES.includes(up)) return bad(`bad address type \`${el}' (expected ${ADDR_TYPES.join(', ')})`);
@@ -166,7 +199,7 @@ const addrTypes: ValueParser = {
 function natRange(portsOnly: boolean): ValueParser {
   return {
     nargs: 1,
-    parse: ([a], ctx) => {
+    parse: (a, ctx) => {
       let addrPart = a;
       let portPart: string | undefined;
       if (portsOnly) { addrPart = ''; portPart = a; }
@@ -195,21 +228,21 @@ function natRange(portsOnly: boolean): ValueParser {
 function oneOf(names: string[], what: string, caseSensitive = false): ValueParser {
   return {
     nargs: 1,
-    parse: ([a]) => {
+    parse: (a) => {
       const w = caseSensitive ? a : a.toLowerCase();
       return names.includes(w) ? ok({ kind: 'text', text: a }) : bad(`bad ${what} \`${a}' (expected ${names.join(', ')})`);
     },
   };
 }
 
-const text: ValueParser = { nargs: 1, parse: ([a]) => ok({ kind: 'text', text: a }) };
-const text2: ValueParser = { nargs: 2, parse: (args) => ok({ kind: 'text', text: args.join(' ') }) };
+const text: ValueParser = { nargs: 1, parse: (a) => ok({ kind: 'text', text: a }) };
+const text2: ValueParser = { nargs: 2, parse: (a, _ctx, second) => ok({ kind: 'text', text: `${a} ${second}` }) };
 const flag: ValueParser = { nargs: 0 };
 
 /** limit's rate: N[/second|minute|hour|day] (any prefix of the unit), at most 10000 per second. */
 const rate: ValueParser = {
   nargs: 1,
-  parse: ([a], ctx) => {
+  parse: (a, ctx) => {
     const slash = a.indexOf('/');
     let mult = 1;
     if (slash >= 0) {
@@ -239,7 +272,7 @@ function atoi(s: string): number {
 /** value[/mask], both 32-bit base-0 numbers (mark, connmark, MARK --set-mark). */
 const markMask: ValueParser = {
   nargs: 1,
-  parse: ([a], ctx) => {
+  parse: (a, ctx) => {
     const slash = a.indexOf('/');
     const v = strtoui(slash < 0 ? a : a.slice(0, slash), 0xffffffff);
     const m = slash < 0 ? 0xffffffff : strtoui(a.slice(slash + 1), 0xffffffff);
@@ -250,7 +283,7 @@ const markMask: ValueParser = {
 
 const mac: ValueParser = {
   nargs: 1,
-  parse: ([a]) => {
+  parse: (a) => {
     const parts = a.split(':');
     if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) return bad(`invalid MAC address \`${a}'`);
     return ok({ kind: 'text', text: a });
@@ -261,7 +294,7 @@ const mac: ValueParser = {
 function uintRange(max: number): ValueParser {
   return {
     nargs: 1,
-    parse: ([a], ctx) => {
+    parse: (a, ctx) => {
       const parts = a.split(':');
       if (parts.length > 2) return bad(`too many components in \`${a}' for --${ctx.option}`);
       for (let i = 0; i < parts.length; i++) {
@@ -275,21 +308,22 @@ function uintRange(max: number): ValueParser {
 
 /** `--tcp-flags MASK COMP`: comma lists of flag names; empty elements are skipped as strtok does. */
 const TCP_FLAGS = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ALL', 'NONE'];
+function unknownTcpFlag(list: string): string | undefined {
+  for (const f of list.split(',')) if (f !== '' && !TCP_FLAGS.includes(f.toUpperCase())) return f;
+  return undefined;
+}
 const tcpFlags: ValueParser = {
   nargs: 2,
-  parse: (args) => {
-    for (const a of args) {
-      for (const f of a.split(',')) {
-        if (f !== '' && !TCP_FLAGS.includes(f.toUpperCase())) return bad(`unknown TCP flag \`${f}'`);
-      }
-    }
-    return ok({ kind: 'text', text: args.join(' ') });
+  parse: (mask, _ctx, comp) => {
+    const unknown = unknownTcpFlag(mask) ?? unknownTcpFlag(comp);
+    if (unknown !== undefined) return bad(`unknown TCP flag \`${unknown}'`);
+    return ok({ kind: 'text', text: `${mask} ${comp}` });
   },
 };
 
 const ipset: ValueParser = {
   nargs: 2,
-  parse: ([name, dirs]) => {
+  parse: (name, _ctx, dirs) => {
     if (!/^(src|dst)(,(src|dst)){0,5}$/.test(dirs)) return bad(`set flags \`${dirs}' must be a comma-separated list of src and dst`);
     return ok({ kind: 'text', text: `${name} ${dirs}` });
   },
@@ -298,7 +332,7 @@ const ipset: ValueParser = {
 /** iprange `from[-to]`: numeric addresses of the rule's family. */
 const ipRange: ValueParser = {
   nargs: 1,
-  parse: ([a], ctx) => {
+  parse: (a, ctx) => {
     const dash = a.indexOf('-');
     const fw = dash < 0 ? a : a.slice(0, dash);
     const tw = dash < 0 ? a : a.slice(dash + 1);
@@ -315,7 +349,7 @@ const ipRange: ValueParser = {
 /** `address[/mask]` for conntrack's --ctorigsrc and friends. */
 const addrMask: ValueParser = {
   nargs: 1,
-  parse: ([a], ctx) => {
+  parse: (a, ctx) => {
     const { addrs, errors } = parseAddressList(a, ctx.family);
     if (errors.length > 0) return bad(errors[0].message);
     return ok({ kind: 'addrs', addrs });
@@ -324,7 +358,7 @@ const addrMask: ValueParser = {
 
 const protoName: ValueParser = {
   nargs: 1,
-  parse: ([a]) => {
+  parse: (a) => {
     const p = parseProtocol(a.toLowerCase());
     return p === undefined ? bad(`unknown protocol \`${a}'`) : ok({ kind: 'proto', proto: p });
   },
@@ -332,13 +366,13 @@ const protoName: ValueParser = {
 
 const iface: ValueParser = {
   nargs: 1,
-  parse: ([a]) => (a.length >= 16 ? bad(`interface name \`${a}' must be shorter than 16 characters`) : ok({ kind: 'iface', name: a })),
+  parse: (a) => (a.length >= 16 ? bad(`interface name \`${a}' must be shorter than 16 characters`) : ok({ kind: 'iface', name: a })),
 };
 
 const LOG_LEVELS = ['emerg', 'alert', 'crit', 'error', 'warning', 'notice', 'info', 'debug'];
 const logLevel: ValueParser = {
   nargs: 1,
-  parse: ([a]) => {
+  parse: (a) => {
     if (LOG_LEVELS.includes(a) || strtoui(a, 7) !== undefined) return ok({ kind: 'text', text: a });
     return bad(`log level \`${a}' unknown (0-7 or ${LOG_LEVELS.join(', ')})`);
   },
@@ -348,7 +382,7 @@ const logLevel: ValueParser = {
 function rejectWith(names: string[]): ValueParser {
   return {
     nargs: 1,
-    parse: ([a]) => {
+    parse: (a) => {
       const w = a.toLowerCase();
       const hit = names.find((n) => n.startsWith(w));
       return hit ? ok({ kind: 'text', text: hit }) : bad(`unknown reject type \`${a}' (expected ${names.filter((_, i) => i % 2 === 0).join(', ')})`);
