@@ -243,12 +243,61 @@ export function readAddressList(word: string, family: Family): AddrValue[] | Add
 }
 
 function parseOne(word: string, start: number, end: number, family: Family): AddrValue | AddrError {
+  if (family === 4) {
+    const plain = plainV4(word, start, end);
+    if (plain) return plain;
+  }
   const el = start === 0 && end === word.length ? word : word.slice(start, end);
   if (el.length > 255) return { message: 'address too long', start, end };
   const slash = el.lastIndexOf('/');
   const host = slash < 0 ? el : el.slice(0, slash);
   const maskWord = slash < 0 ? undefined : el.slice(slash + 1);
   return family === 4 ? parseOne4(host, maskWord, start, end) : parseOne6(host, maskWord, start, end);
+}
+
+/**
+ * The usual IPv4 element read in place: `a.b.c.d` or `a.b.c.d/n`, plain decimal without leading
+ * zeros, n at most 32. Undefined for any other form, which parseOne4 reads (to the same value
+ * for these forms, only slower: it cuts the word into pieces first).
+ */
+function plainV4(word: string, start: number, end: number): AddrValue | undefined {
+  let addr = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  let i = start;
+  for (; i < end; i++) {
+    const c = word.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || dots === 3) return undefined;
+      addr = addr * 256 + part; dots++; part = 0; digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return undefined; // a leading zero: octal
+      part = part * 10 + (c - 48); digits++;
+      if (part > 255) return undefined;
+    } else if (c === 47 /* / */) {
+      break;
+    } else {
+      return undefined;
+    }
+  }
+  if (digits === 0 || dots !== 3) return undefined;
+  addr = addr * 256 + part;
+  let prefix = 32;
+  if (i < end) {
+    const d0 = word.charCodeAt(i + 1) - 48;
+    const d1 = end - i === 3 ? word.charCodeAt(i + 2) - 48 : 0;
+    if (end - i < 2 || end - i > 3 || d0 < 0 || d0 > 9 || d1 < 0 || d1 > 9) return undefined;
+    if (end - i === 3 && d0 === 0) return undefined;
+    prefix = end - i === 3 ? d0 * 10 + d1 : d0;
+    if (prefix > 32) return undefined;
+  }
+  if (prefix === 0) return { family: 4, net: 0, prefix: 0, start, end };
+  const mask = (V4_ALL << (32 - prefix)) >>> 0;
+  const net = (addr & mask) >>> 0;
+  const out: AddrValue = { family: 4, net, prefix, start, end };
+  if (net !== addr) out.hostBits = true;
+  return out;
 }
 
 function parseOne4(host: string, maskWord: string | undefined, start: number, end: number): AddrValue | AddrError {

@@ -134,7 +134,12 @@ class CommandReader {
   ruleNumTok: Token | undefined;
   ruleNumber: number | undefined;
   argTok: Token | undefined;
-  options: OptionNode[] = [];
+  /**
+   * The rule options read so far: the first `optionCount` of a buffer kept from line to line
+   * (the rule gets an array of their number; one grown by pushing reserves room for sixteen).
+   */
+  private readonly options: OptionNode[] = [];
+  private optionCount = 0;
   /** Letters of the rule options given so far (-s, -p, …, -c). */
   private seenBuiltin = 0;
   matches: ExtInst[] = [];
@@ -168,7 +173,7 @@ class CommandReader {
     this.ruleNumTok = undefined;
     this.ruleNumber = undefined;
     this.argTok = undefined;
-    this.options = [];
+    this.optionCount = 0;
     this.seenBuiltin = 0;
     this.matches = NO_MATCHES;
     this.newestType = undefined;
@@ -464,7 +469,7 @@ class CommandReader {
     if (this.seenBuiltin & bit) throw new LineError('syntax', `-${letter} (--${name}) may be given only once per rule`, flag);
     this.seenBuiltin |= bit;
     const opt: OptionNode = { name, flag, not: inv, args: arg ? [arg] : [], value: undefined };
-    this.options = append(this.options, opt);
+    this.options[this.optionCount++] = opt;
     const a = arg as Token;
     switch (letter) {
       case 's': case 'd': {
@@ -628,25 +633,28 @@ class CommandReader {
     if (letter === undefined) throw new LineError('syntax', 'no command: a rule line starts with -A CHAIN (or -I, -N, -P, …)', this.tokens[0] ?? { start: 0, end: this.ctx.lineText.length });
     const ruleCmd = 'AIDRC'.includes(letter);
     if (!ruleCmd) {
-      for (const o of this.options) throw new LineError('syntax', `${o.flag.text} cannot be used with -${letter}`, o.flag);
+      if (this.optionCount > 0) {
+        const o = this.options[0];
+        throw new LineError('syntax', `${o.flag.text} cannot be used with -${letter}`, o.flag);
+      }
       if (this.targetNode) throw new LineError('syntax', `${this.targetNode.flag.text} cannot be used with -${letter}`, this.targetNode.flag);
       if ((this.seenBuiltin & BIT_C) && letter !== 'P') throw new LineError('syntax', `-c cannot be used with -${letter}`, this.commandTok);
     } else if ((this.seenBuiltin & BIT_C) && (letter === 'D' || letter === 'C')) {
       throw new LineError('syntax', `-c cannot be used with -${letter}`, this.commandTok);
     }
-    if (letter === 'D' && this.ruleNumber !== undefined && (this.options.length > 0 || this.targetNode || this.matches.length > 0)) {
+    if (letter === 'D' && this.ruleNumber !== undefined && (this.optionCount > 0 || this.targetNode || this.matches.length > 0)) {
       throw new LineError('syntax', '-D with a rule number takes no rule options', this.commandTok);
     }
     const chain = this.chainTok?.text;
     if (chain !== undefined && chain.length >= 29) throw new LineError('syntax', `chain name \`${chain}' is too long (at most 28 characters)`, this.chainTok);
     if (ruleCmd && chain !== undefined) {
-      const out = findOption(this.options, 'out-interface');
-      const inn = findOption(this.options, 'in-interface');
+      const out = findOption(this.options, 'out-interface', this.optionCount);
+      const inn = findOption(this.options, 'in-interface', this.optionCount);
       if (out && (chain === 'INPUT' || chain === 'PREROUTING')) throw new LineError('syntax', `-o cannot be used in ${chain}: incoming packets have no output interface yet`, out.flag);
       if (inn && (chain === 'OUTPUT' || chain === 'POSTROUTING')) throw new LineError('syntax', `-i cannot be used in ${chain}: locally generated packets have no input interface`, inn.flag);
     }
     if (ruleCmd && this.addressList) {
-      const negated = this.options.find((o) => (o.name === 'source' || o.name === 'destination') && o.not);
+      const negated = this.options.slice(0, this.optionCount).find((o) => (o.name === 'source' || o.name === 'destination') && o.not);
       if (negated) throw new LineError('syntax', `\`!\` cannot be used on -s or -d when ${this.addressList.flag.text} lists several addresses (iptables expands the list into one rule per address)`, negated.not);
     }
     if (ruleCmd) this.protocolChecks();
@@ -760,7 +768,7 @@ class CommandReader {
         ruleNumber: this.ruleNumber,
         ruleNumberToken: this.ruleNumTok,
         countersToken,
-        options: this.options,
+        options: this.options.slice(0, this.optionCount),
         matches,
         target: this.targetNode,
       };
@@ -784,8 +792,9 @@ function matchNodeOf(inst: ExtInst): MatchNode {
   return inst.node as MatchNode;
 }
 
-function findOption(options: OptionNode[], name: string): OptionNode | undefined {
-  for (let k = 0; k < options.length; k++) if (options[k].name === name) return options[k];
+/** The first of `options` (of the first `count`) named `name`. */
+function findOption(options: OptionNode[], name: string, count = options.length): OptionNode | undefined {
+  for (let k = 0; k < count; k++) if (options[k].name === name) return options[k];
   return undefined;
 }
 
