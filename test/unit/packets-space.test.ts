@@ -101,3 +101,29 @@ test('descriptions name the narrowed dimensions in words', () => {
   const rest = subtract(ten, space.addresses('src', [{ family: 4, first: 0x0a010000n, last: 0x0a01ffffn }]));
   assert.equal(describeSet(space, rest), 'from 10.0.0.0/8, except from 10.1.0.0/16');
 });
+
+// The checks' budgets count boxes, so the sets of one dimension must be the very boxes that set
+// algebra gives: the universe cut to each interval, joined by union in order.
+test('the sets of one dimension are box for box the union of their intervals, and narrow `within` as intersect does', () => {
+  const space = new PacketSpace([4, 6], ['eth0', 'eth+', 'lo']);
+  const port = fc.integer({ min: 0, max: 65535 });
+  const range = fc.tuple(port, port).map(([a, b]) => ({ lo: Math.min(a, b), hi: Math.max(a, b) }));
+  const ranges = fc.array(fc.oneof(range, port.map((p) => ({ lo: p, hi: p }))), { minLength: 1, maxLength: 4 });
+  const reference = (rs: { lo: number; hi: number }[]) => {
+    let out: ReturnType<PacketSpace['all']> = [];
+    for (const u of space.all()) {
+      for (const r of rs) {
+        const b = u.slice();
+        b[22] = Math.max(r.lo, b[22]);
+        b[23] = Math.min(r.hi, b[23]);
+        if (b[22] <= b[23]) out = out.concat(subtract([b], out));
+      }
+    }
+    return out;
+  };
+  fc.assert(fc.property(ranges, ranges, (rs, ws) => {
+    assert.deepStrictEqual(space.ports('dport', rs), reference(rs));
+    const within = space.ports('dport', ws).concat(space.protocols([6, 17], space.ports('dport', ws)));
+    assert.deepStrictEqual(space.ports('dport', rs, within), intersect(within, reference(rs)));
+  }), { numRuns: 300 });
+});

@@ -4,7 +4,7 @@
 // for what could still arrive, which is what keeps the findings sound.
 import type { Chain, Condition, Policy, Rule } from '../model/policy';
 import { RuleIndex } from './rule-index';
-import { Box, boxIsEmpty, intersect, union } from '../packets/boxes';
+import { Box, BoxSet, boxIsEmpty, intersect, union } from '../packets/boxes';
 import { D, PacketSpace, STATES } from '../packets/space';
 
 export interface RuleSets {
@@ -79,60 +79,56 @@ function conjunction(space: PacketSpace, conds: readonly Condition[], opaque: st
   // Most conditions narrow one dimension to one interval: apply those in place on copies of the
   // universe (no set algebra, little garbage), and only the rest through intersections.
   const rest: Condition[] = [];
-  let may: Box[] = space.all().map((b) => b.slice());
-  for (const c of conds) {
-    const iv = singleInterval(space, c);
-    if (!iv) {
-      rest.push(c);
-      continue;
-    }
-    for (const b of may) {
-      if (iv.family !== undefined && b[0] !== iv.family) b[1] = -1; // empty: wrong family
-      const lo = 2 * iv.dim;
-      if (iv.lo > b[lo]) b[lo] = iv.lo;
-      if (iv.hi < b[lo + 1]) b[lo + 1] = iv.hi;
-    }
-  }
-  may = may.filter((b) => !boxIsEmpty(b));
+  let may = narrowedUniverse(space, conds, rest);
   let must: Box[] = may;
   let exact = true;
   for (const c of rest) {
-    const s = condition(space, c, opaque);
-    if (s.may !== s.must) exact = false;
-    may = intersect(may, s.may);
-    must = exact ? may : intersect(must, s.must);
+    if (isPlain(c) && !c.negate) {
+      // A list of ports, protocols... splits the boxes it meets, with no universe boxes built.
+      may = plainSet(space, c, may);
+      must = exact ? may : plainSet(space, c, must);
+    } else {
+      const s = condition(space, c, opaque);
+      if (s.may !== s.must) exact = false;
+      may = intersect(may, s.may);
+      must = exact ? may : intersect(must, s.must);
+    }
     if (may.length === 0) return { may, must: may };
   }
   return { may, must };
 }
 
+/**
+ * The universe boxes narrowed by every condition that is one interval of one dimension; the other
+ * conditions are appended to `rest`, in order.
+ */
+function narrowedUniverse(space: PacketSpace, conds: readonly Condition[], rest: Condition[]): Box[] {
+  // Indexed loops: this runs for every rule, much of it before the code is optimised.
+  const universes = space.universes;
+  const boxes: Box[] = [];
+  for (let k = 0; k < universes.length; k++) boxes.push(universes[k].slice());
+  for (let i = 0; i < conds.length; i++) {
+    const c = conds[i];
+    if (!singleInterval(space, c, interval)) {
+      rest.push(c);
+      continue;
+    }
+    const { dim, lo, hi, family } = interval;
+    for (let k = 0; k < boxes.length; k++) {
+      const b = boxes[k];
+      if (family !== 0 && b[0] !== family) b[1] = -1; // empty: wrong family
+      if (lo > b[2 * dim]) b[2 * dim] = lo;
+      if (hi < b[2 * dim + 1]) b[2 * dim + 1] = hi;
+    }
+  }
+  let kept = 0;
+  for (let k = 0; k < boxes.length; k++) if (!boxIsEmpty(boxes[k])) boxes[kept++] = boxes[k];
+  boxes.length = kept;
+  return boxes;
+}
+
 function condition(space: PacketSpace, c: Condition, opaque: string[]): { may: Box[]; must: Box[] } {
-  let set: Box[];
   switch (c.field) {
-    case 'src':
-    case 'dst':
-      set = space.addresses(c.field, c.addrs);
-      break;
-    case 'proto':
-      set = space.protocols(c.protos);
-      break;
-    case 'sport':
-    case 'dport':
-      set = space.ports(c.field, c.ports);
-      break;
-    case 'icmp':
-      set = space.icmp(c.keys);
-      break;
-    case 'iif':
-    case 'oif':
-      set = space.interfaces(c.field, c.names);
-      break;
-    case 'state':
-      set = space.states(c.states);
-      break;
-    case 'family':
-      set = space.family(c.families);
-      break;
     case 'opaque':
       opaque.push(c.what);
       // Whatever it tests, negated or not, it may hold for any packet and need hold for none.
@@ -149,45 +145,96 @@ function condition(space: PacketSpace, c: Condition, opaque: string[]): { may: B
       return { may, must };
     }
   }
-  if (c.negate) set = space.complement(set);
+  const set = c.negate ? space.complement(plainSet(space, c)) : plainSet(space, c);
   return { may: set, must: set };
 }
 
-/** The one interval a plain condition narrows its dimension to, or undefined for anything else. */
-function singleInterval(space: PacketSpace, c: Condition): { dim: number; lo: number; hi: number; family?: number } | undefined {
-  if (c.negate) return undefined;
+type PlainCondition = Exclude<Condition, { field: 'opaque' | 'any' }>;
+
+function isPlain(c: Condition): c is PlainCondition {
+  return c.field !== 'opaque' && c.field !== 'any';
+}
+
+/**
+ * The packets a plain condition matches (negation aside). With `within` (a subset of the universe):
+ * `within` ∩ that, box for box as `intersect` gives it.
+ */
+function plainSet(space: PacketSpace, c: PlainCondition, within?: BoxSet): Box[] {
   switch (c.field) {
     case 'src':
-    case 'dst': {
-      if (c.addrs.length !== 1 || c.addrs[0].family !== 4) return undefined;
-      const a = c.addrs[0];
-      return { dim: (c.field === 'src' ? D.src : D.dst) + 3, lo: Number(a.first), hi: Number(a.last), family: 4 };
-    }
+    case 'dst':
+      return restrict(space.addresses(c.field, c.addrs), within);
+    case 'family':
+      return restrict(space.family(c.families), within);
     case 'proto':
-      return c.protos.length === 1 ? { dim: D.proto, lo: c.protos[0], hi: c.protos[0] } : undefined;
+      return space.protocols(c.protos, within);
     case 'sport':
     case 'dport':
-      return c.ports.length === 1 ? { dim: c.field === 'sport' ? D.sport : D.dport, lo: c.ports[0].lo, hi: c.ports[0].hi } : undefined;
+      return space.ports(c.field, c.ports, within);
     case 'icmp':
-      return c.keys.length === 1 ? { dim: D.icmp, lo: c.keys[0].lo, hi: c.keys[0].hi } : undefined;
+      return space.icmp(c.keys, within);
     case 'iif':
-    case 'oif': {
-      if (c.names.length !== 1) return undefined;
-      const [lo, hi] = space.ifaces.interval(c.names[0]);
-      return { dim: c.field === 'iif' ? D.iif : D.oif, lo, hi };
-    }
-    case 'state': {
-      if (c.states.length !== 1) return undefined;
-      const i = STATES.indexOf(c.states[0]);
-      return { dim: D.state, lo: i, hi: i };
-    }
-    default:
-      return undefined;
+    case 'oif':
+      return space.interfaces(c.field, c.names, within);
+    case 'state':
+      return space.states(c.states, within);
   }
 }
 
+function restrict(set: Box[], within: BoxSet | undefined): Box[] {
+  return within ? intersect(within, set) : set;
+}
+
+/** One interval of one dimension; `family` is the only family it allows (0: any). */
+interface Interval { dim: number; lo: number; hi: number; family: number }
+
+/** Filled in by `singleInterval`; one object for all conditions, as it is read right away. */
+const interval: Interval = { dim: 0, lo: 0, hi: 0, family: 0 };
+
+/** Whether a plain condition narrows its dimension to one interval; if so, writes it to `out`. */
+function singleInterval(space: PacketSpace, c: Condition, out: Interval): boolean {
+  if (c.negate) return false;
+  switch (c.field) {
+    case 'src':
+    case 'dst': {
+      if (c.addrs.length !== 1 || c.addrs[0].family !== 4) return false;
+      const a = c.addrs[0];
+      return set(out, (c.field === 'src' ? D.src : D.dst) + 3, Number(a.first), Number(a.last), 4);
+    }
+    case 'proto':
+      return c.protos.length === 1 && set(out, D.proto, c.protos[0], c.protos[0]);
+    case 'sport':
+    case 'dport':
+      return c.ports.length === 1 && set(out, c.field === 'sport' ? D.sport : D.dport, c.ports[0].lo, c.ports[0].hi);
+    case 'icmp':
+      return c.keys.length === 1 && set(out, D.icmp, c.keys[0].lo, c.keys[0].hi);
+    case 'iif':
+    case 'oif': {
+      if (c.names.length !== 1) return false;
+      const [lo, hi] = space.ifaces.interval(c.names[0]);
+      return set(out, c.field === 'iif' ? D.iif : D.oif, lo, hi);
+    }
+    case 'state': {
+      if (c.states.length !== 1) return false;
+      const i = STATES.indexOf(c.states[0]);
+      return set(out, D.state, i, i);
+    }
+    default:
+      return false;
+  }
+}
+
+function set(out: Interval, dim: number, lo: number, hi: number, family = 0): true {
+  out.dim = dim;
+  out.lo = lo;
+  out.hi = hi;
+  out.family = family;
+  return true;
+}
+
 function collectInterfaces(conds: readonly Condition[], out: Set<string>): void {
-  for (const c of conds) {
+  for (let i = 0; i < conds.length; i++) {
+    const c = conds[i];
     if (c.field === 'iif' || c.field === 'oif') for (const n of c.names) out.add(n);
     else if (c.field === 'any') for (const alt of c.alternatives) collectInterfaces(alt, out);
   }

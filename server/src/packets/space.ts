@@ -46,13 +46,15 @@ export type IfaceField = 'iif' | 'oif';
 export class PacketSpace {
   readonly families: readonly Family[];
   readonly ifaces: IfaceSpace;
-  private readonly universes: Map<Family, Box>;
+  /** The universe box of each family, in the order of `families`. Never to be changed. */
+  readonly universes: readonly Box[];
+  private readonly byFamily = new Map<Family, Box>();
 
   constructor(families: readonly Family[], interfaceNames: Iterable<string>) {
     this.families = families;
     this.ifaces = new IfaceSpace(interfaceNames);
-    this.universes = new Map();
-    for (const f of families) this.universes.set(f, this.familyBox(f));
+    for (const f of families) if (!this.byFamily.has(f)) this.byFamily.set(f, this.familyBox(f));
+    this.universes = [...this.byFamily.values()];
   }
 
   private familyBox(f: Family): Box {
@@ -62,11 +64,11 @@ export class PacketSpace {
   }
 
   all(): Box[] {
-    return [...this.universes.values()];
+    return this.universes.slice();
   }
 
   universeOf(f: Family): Box | undefined {
-    return this.universes.get(f);
+    return this.byFamily.get(f);
   }
 
   complement(set: BoxSet): Box[] {
@@ -86,7 +88,7 @@ export class PacketSpace {
   corners(): readonly (readonly number[])[] {
     if (!this.cornerPoints) {
       this.cornerPoints = [];
-      for (const u of this.universes.values()) {
+      for (const u of this.universes) {
         for (const k of [0, 1, 2]) {
           const p: number[] = [];
           for (let d = 0; d < u.length >> 1; d++) p.push(k === 0 ? u[2 * d] : k === 2 ? u[2 * d + 1] : Math.floor((u[2 * d] + u[2 * d + 1]) / 2));
@@ -98,18 +100,28 @@ export class PacketSpace {
   }
   private cornerPoints: number[][] | undefined;
 
-  /** Every packet whose dimension `dim` lies in one of the intervals. */
-  private along(dim: number, intervals: readonly (readonly [number, number])[]): Box[] {
+  /**
+   * Every packet whose dimension `dim` lies in one of the intervals; with `within` (a subset of the
+   * universe), the part of `within` that does, box for box as `intersect(within, ...)` gives it.
+   * `dim` must have the same range in every family (all but the address words do).
+   */
+  private along(dim: number, intervals: readonly (readonly [number, number])[], within: BoxSet = this.universes): Box[] {
+    if (this.universes.length === 0) return [];
+    const u = this.universes[0];
+    const pieces = disjointIntervals(intervals, u[2 * dim], u[2 * dim + 1]);
     const out: Box[] = [];
-    for (const u of this.universes.values()) {
-      for (const [lo, hi] of intervals) {
-        const b = u.slice();
-        b[2 * dim] = Math.max(lo, u[2 * dim]);
-        b[2 * dim + 1] = Math.min(hi, u[2 * dim + 1]);
-        if (b[2 * dim] <= b[2 * dim + 1]) out.push(b);
+    for (const x of within) {
+      for (let k = 0; k < pieces.length; k += 2) {
+        const lo = Math.max(pieces[k], x[2 * dim]);
+        const hi = Math.min(pieces[k + 1], x[2 * dim + 1]);
+        if (lo > hi) continue;
+        const b = x.slice();
+        b[2 * dim] = lo;
+        b[2 * dim + 1] = hi;
+        out.push(b);
       }
     }
-    return out.length > 1 && intervals.length > 1 ? disjoint(out) : out;
+    return out;
   }
 
   family(fams: readonly Family[]): Box[] {
@@ -120,7 +132,7 @@ export class PacketSpace {
     const base = field === 'src' ? D.src : D.dst;
     const out: Box[] = [];
     for (const r of ranges) {
-      const u = this.universes.get(r.family);
+      const u = this.byFamily.get(r.family);
       if (!u) continue;
       for (const words of rangeToWordBoxes(r.family, r.first, r.last)) {
         const b = u.slice();
@@ -134,27 +146,30 @@ export class PacketSpace {
     return ranges.length > 1 ? disjoint(out) : out;
   }
 
-  protocols(protos: readonly number[]): Box[] {
-    return this.along(D.proto, protos.map((p) => [p, p] as const));
+  // The sets of one dimension. With `within`, the part of `within` in them (see `along`).
+
+  protocols(protos: readonly number[], within?: BoxSet): Box[] {
+    return this.along(D.proto, protos.map((p) => [p, p] as const), within);
   }
 
-  ports(field: PortField, ranges: readonly { lo: number; hi: number }[]): Box[] {
-    return this.along(field === 'sport' ? D.sport : D.dport, ranges.map((r) => [r.lo, r.hi] as const));
+  ports(field: PortField, ranges: readonly { lo: number; hi: number }[], within?: BoxSet): Box[] {
+    return this.along(field === 'sport' ? D.sport : D.dport, ranges.map((r) => [r.lo, r.hi] as const), within);
   }
 
-  icmp(keys: readonly { lo: number; hi: number }[]): Box[] {
-    return this.along(D.icmp, keys.map((r) => [r.lo, r.hi] as const));
+  icmp(keys: readonly { lo: number; hi: number }[], within?: BoxSet): Box[] {
+    return this.along(D.icmp, keys.map((r) => [r.lo, r.hi] as const), within);
   }
 
-  interfaces(field: IfaceField, names: readonly string[]): Box[] {
-    return this.along(field === 'iif' ? D.iif : D.oif, names.map((n) => this.ifaces.interval(n)));
+  interfaces(field: IfaceField, names: readonly string[], within?: BoxSet): Box[] {
+    return this.along(field === 'iif' ? D.iif : D.oif, names.map((n) => this.ifaces.interval(n)), within);
   }
 
-  states(states: readonly State[]): Box[] {
-    return this.along(D.state, states.map((s) => {
+  states(states: readonly State[], within?: BoxSet): Box[] {
+    const intervals = states.map((s) => {
       const i = STATES.indexOf(s);
       return [i, i] as const;
-    }));
+    });
+    return this.along(D.state, intervals, within);
   }
 
   point(p: Packet): number[] {
@@ -175,6 +190,36 @@ export class PacketSpace {
   contains(set: BoxSet, p: Packet): boolean {
     return containsPoint(set, this.point(p));
   }
+}
+
+/**
+ * Intervals clipped to [min, max], made pairwise disjoint as `union` makes boxes disjoint: each one
+ * minus those before it, its lower piece before its upper piece. Flat: [lo0, hi0, lo1, hi1, ...].
+ */
+function disjointIntervals(intervals: readonly (readonly [number, number])[], min: number, max: number): number[] {
+  const out: number[] = [];
+  for (const [lo, hi] of intervals) {
+    let cur = [Math.max(lo, min), Math.min(hi, max)];
+    if (cur[0] > cur[1]) continue;
+    for (let k = 0; k < out.length && cur.length; k += 2) cur = intervalMinus(cur, out[k], out[k + 1]);
+    out.push(...cur);
+  }
+  return out;
+}
+
+/** Flat intervals minus [lo, hi], as `boxSubtract` splits a box in one dimension. */
+function intervalMinus(cur: number[], lo: number, hi: number): number[] {
+  const next: number[] = [];
+  for (let k = 0; k < cur.length; k += 2) {
+    const a = cur[k];
+    const b = cur[k + 1];
+    if (b < lo || a > hi) next.push(a, b);
+    else {
+      if (a < lo) next.push(a, lo - 1);
+      if (b > hi) next.push(hi + 1, b);
+    }
+  }
+  return next;
 }
 
 /** Makes a list of boxes pairwise disjoint (they may overlap when ranges overlap). */
