@@ -1,7 +1,7 @@
 // The rule-order findings: shadowed and redundant rules, catch-all drops, lockouts, world-open ports.
 // Every claim about "all packets" is checked against `must` sets for what decides and `may` sets for
 // what could arrive, and a question that exceeds its budget claims nothing (DESIGN.md, soundness).
-import type { Chain, Entry, Policy, Rule } from '../model/policy';
+import type { Chain, Condition, Entry, Policy, Rule } from '../model/policy';
 import { Finding, finding } from '../model/finding';
 import { Box, coalesce, containsPoint, intersect, overlaps } from '../packets/boxes';
 import { reachingSet } from './explain';
@@ -49,15 +49,19 @@ function checkOrder(chain: Chain, reach: ChainReach, compiled: Compiled, unreach
   // One line can be several rules (iptables makes one per address of `-s a,b`); a line is only
   // reported when every rule made of it is unreachable.
   const out: Finding[] = [];
+  checkRules(chain, reach, compiled, unreachable, out);
+  if (out.length === 0) return;
   const key = (r: { range: Rule['range'] }) => `${r.range.start.line}:${r.range.start.character}`;
+  // Only the lines of findings need their siblings.
+  const lines = new Set(out.map((f) => f.range.start.line));
   const siblings = new Map<string, Rule[]>();
   for (const r of chain.rules) {
+    if (!lines.has(r.range.start.line)) continue;
     const k = key(r);
     const list = siblings.get(k);
     if (list) list.push(r);
     else siblings.set(k, [r]);
   }
-  checkRules(chain, reach, compiled, unreachable, out);
   const reported = new Set<string>();
   for (const f of out) {
     const k = key(f);
@@ -122,12 +126,16 @@ function mayAllow(rule: Rule, resolve: Resolve, summaries: ChainSummaries): bool
 const CATCH_ALL_CANDIDATES = 64;
 
 function checkCatchAll(chain: Chain, reach: ChainReach, compiled: Compiled, resolve: Resolve, summaries: ChainSummaries, isInput: boolean, unreachable: Set<Rule>, out: Finding[]): void {
+  const corners = compiled.space.corners();
+  // The first rule that takes each corner of the universe (Infinity: none), found once per chain.
+  let cornerTakers: number[] | undefined;
   for (const rule of chain.rules) {
     if (unreachable.has(rule) || !deniesAll(rule, resolve, summaries)) continue;
     const { must } = compiled.sets.get(rule)!;
     // It takes everything that can reach it: nothing outside `must` gets past the earlier rules.
     // A corner of the universe outside `must` that no earlier rule takes disproves that cheaply.
-    if (compiled.space.corners().some((p) => !containsPoint(must, p) && !reach.index.covers(p, rule.index))) continue;
+    const takers = (cornerTakers ??= corners.map((p) => reach.index.firstCovering(p) ?? Infinity));
+    if (corners.some((p, k) => !containsPoint(must, p) && takers[k] >= rule.index)) continue;
     const outside = compiled.space.complement(must);
     if (outside.length) {
       if (!reach.coveredBy(outside, rule.index, CATCH_ALL_CANDIDATES)) continue;
@@ -177,19 +185,21 @@ function checkLockout(entry: Entry, policy: Policy, compiled: Compiled, resolve:
     // The first reachable unconditional deny is where the default really is.
     const unreachable = facts.get(stage)?.unreachable;
     const first = stage.rules.find((r) => {
+      if (r.action.kind !== 'verdict' || r.action.verdict === 'accept' || unreachable?.has(r)) return false;
       const s = compiled.sets.get(r)!;
-      return !unreachable?.has(r) && r.action.kind === 'verdict' && r.action.verdict !== 'accept' && s.exact && space.isAll(s.must);
+      return s.exact && space.isAll(s.must);
     });
     if (first) denyAt = { range: first.range, what: `${ruleLabel(first)}` };
     else if (stage.policy && stage.policy !== 'accept') denyAt = { range: stage.policyRange ?? stage.range, what: `the ${stage.name} policy ${stage.policy.toUpperCase()}` };
     if (denyAt) break;
   }
   if (!denyAt) return;
-  const accepts = reachableChains(entry, resolve)
-    .flatMap((c) => c.rules.filter((r) => !facts.get(c)?.unreachable.has(r)))
-    .filter((r) => r.action.kind === 'verdict' && r.action.verdict === 'accept')
-    .map((r) => compiled.sets.get(r)!.may);
-  const canAccept = (set: Box[]) => accepts.some((may) => overlaps(may, set));
+  const chains = reachableChains(entry, resolve);
+  // Whether a reachable accept rule may take some of `set` (usually one of the first few does).
+  const canAccept = (set: Box[]) => chains.some((c) => {
+    const unreachable = facts.get(c)?.unreachable;
+    return c.rules.some((r) => r.action.kind === 'verdict' && r.action.verdict === 'accept' && !unreachable?.has(r) && overlaps(compiled.sets.get(r)!.may, set));
+  });
   // Loopback traffic is the host talking to itself: it is no way in from outside.
   const outside = space.complement(space.interfaces('iif', ['lo']));
   const established = intersect(space.states(['ESTABLISHED']), outside);
@@ -223,20 +233,22 @@ function checkOpenToWorld(entry: Entry, compiled: Compiled, resolve: Resolve, fa
   const sensitive = opts.sensitivePorts ?? SENSITIVE_PORTS;
   const lo = space.ifaces.interval('lo');
   const newState = 1; // index of NEW in the state dimension
+  const universe = space.universeOf.bind(space);
   for (const chain of reachableChains(entry, resolve)) {
+    const unreachable = facts.get(chain)?.unreachable;
     for (const rule of chain.rules) {
       if (rule.action.kind !== 'verdict' || rule.action.verdict !== 'accept') continue;
-      if (facts.get(chain)?.unreachable.has(rule)) continue;
+      if (unreachable?.has(rule)) continue;
       // "Everything from lan0" is how routers let their own network out: without knowing which
       // interface faces the internet, only sensitive ports are worth a warning on such a rule.
-      const onInterface = rule.conditions.some((c) => c.field === 'iif' && !c.negate);
-      let reason = worldOpenReason(compiled.sets.get(rule)!.must, space.universeOf.bind(space), lo, newState, sensitive, onInterface);
+      const onInterface = rule.conditions.some(isInputInterface);
+      let reason = worldOpenReason(compiled.sets.get(rule)!.must, universe, lo, newState, sensitive, onInterface);
       // A rule in a user chain sees only what the jumps to it let through: judge what reaches it.
       if (reason && !entry.stages.includes(chain)) {
         // A partial walk gives part of what reaches the rule: enough to claim that some world traffic
         // does (what it finds is real), never a claim that none does.
         const reaching = intersect(reachingSet(compiled, resolve, entry, rule, { maxWork: REACH_WORK }).set, compiled.sets.get(rule)!.must);
-        reason = worldOpenReason(coalesce(reaching), space.universeOf.bind(space), lo, newState, sensitive, onInterface);
+        reason = worldOpenReason(coalesce(reaching), universe, lo, newState, sensitive, onInterface);
       }
       if (!reason) continue;
       const srcCond = rule.conditions.find((c) => c.field === 'src');
@@ -245,6 +257,10 @@ function checkOpenToWorld(entry: Entry, compiled: Compiled, resolve: Resolve, fa
       }));
     }
   }
+}
+
+function isInputInterface(c: Condition): boolean {
+  return c.field === 'iif' && !c.negate;
 }
 
 /** Box operations one user-chain rule's reaching set may cost in the open-to-world check. */

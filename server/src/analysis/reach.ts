@@ -2,8 +2,9 @@
 // the shared core of the shadowing and catch-all checks.
 import type { Chain, Rule } from '../model/policy';
 import { Box, subtract } from '../packets/boxes';
-import type { Compiled } from './compile';
+import type { Compiled, RuleSets } from './compile';
 import { RuleIndex } from './rule-index';
+import { DIM_COUNT } from '../packets/space';
 
 export type Resolve = (table: string, name: string) => Chain | undefined;
 
@@ -17,9 +18,13 @@ export class ChainReach {
   readonly leaves: Box[][];
   readonly index: RuleIndex;
 
+  /** Scratch for witness points (the questions are asked one at a time). */
+  private readonly point: number[];
+
   constructor(readonly chain: Chain, readonly compiled: Compiled, resolve: Resolve, summaries: ChainSummaries) {
     this.leaves = chain.rules.map((r) => leavesAt(r, compiled, resolve, summaries));
     this.index = new RuleIndex(this.leaves);
+    this.point = new Array<number>(DIM_COUNT).fill(0);
   }
 
   /**
@@ -30,9 +35,9 @@ export class ChainReach {
     if (set.length === 0) return [];
     // Most rules are not covered: a corner or the centre of one of their boxes that no earlier rule
     // contains proves it without any subtraction.
-    const w: number[] = new Array<number>(set[0].length >> 1);
-    for (const b of set.slice(0, 4)) {
-      for (let k = 0; k < WITNESSES; k++) if (!this.index.covers(witness(b, k, w), before)) return undefined;
+    const w = this.point;
+    for (let i = 0; i < set.length && i < 4; i++) {
+      for (let k = 0; k < WITNESSES; k++) if (!this.index.covers(witness(set[i], k, w), before)) return undefined;
     }
     // Usually one earlier rule contains the whole of it: name that rule alone.
     const containers: number[] = [];
@@ -126,13 +131,14 @@ export class ChainSummaries {
     let neverAccepts = true;
     let decidesAll = false;
     let canLeave = false; // a RETURN or goto before: some packets may come back to the caller
+    // Whether the rule takes every packet (asked only while no packet can have left the chain).
+    const coversAll = (sets: RuleSets) => sets.exact && this.compiled.space.isAll(sets.must);
     for (const rule of chain.rules) {
       const sets = this.compiled.sets.get(rule)!;
       const a = rule.action;
-      const coversAll = sets.exact && this.compiled.space.isAll(sets.must);
       if (a.kind === 'verdict') {
         if (a.verdict === 'accept' && sets.may.length) neverAccepts = false;
-        if (coversAll && !canLeave) {
+        if (!canLeave && coversAll(sets)) {
           decidesAll = true;
           break;
         }
@@ -144,11 +150,11 @@ export class ChainSummaries {
         if (!sub.neverAccepts) neverAccepts = false;
         if (a.kind === 'goto') {
           if (!sub.decidesAll) canLeave = true;
-          else if (coversAll && !canLeave) {
+          else if (!canLeave && coversAll(sets)) {
             decidesAll = true;
             break;
           }
-        } else if (sub.decidesAll && coversAll && !canLeave) {
+        } else if (sub.decidesAll && !canLeave && coversAll(sets)) {
           decidesAll = true;
           break;
         }
