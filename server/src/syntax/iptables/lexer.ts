@@ -34,9 +34,6 @@ export interface LexResult {
 /** iptables' parameter buffer is 1024 bytes including the terminating NUL. */
 export const MAX_WORD_LENGTH = 1023;
 
-/** Slots of a pool's table of words (a power of two). */
-const WORD_SLOTS = 2048;
-
 const SPACE = 32;
 const TAB = 9;
 const NEWLINE = 10;
@@ -53,24 +50,8 @@ export class TokenPool {
   readonly tokens: Token[] = [];
   private readonly free: Token[] = [];
   private used = 0;
-  /**
-   * Plain words met so far, by a hash of their characters. Lines repeat the same words (-A, INPUT,
-   * -p, tcp, --dport, 22, ACCEPT, …): a word found here is the same string again instead of a new
-   * one, which also lets later lookups reuse its hash. A slot holds the last word that hashed there.
-   */
-  private readonly words: string[] = new Array<string>(WORD_SLOTS).fill('');
 
   reset(): void { this.used = 0; }
-
-  /** The text of `line` from `start` to `end` (a plain word whose characters hash to `hash`). */
-  word(line: string, start: number, end: number, hash: number): string {
-    const slot = hash & (WORD_SLOTS - 1);
-    const known = this.words[slot];
-    if (known.length === end - start && line.startsWith(known, start)) return known;
-    const text = line.slice(start, end);
-    this.words[slot] = text;
-    return text;
-  }
 
   /** Ends the line: `tokens` holds the words taken since `reset`. */
   finish(): void { this.tokens.length = this.used; }
@@ -98,16 +79,14 @@ export function lexWords(line: string, from = 0, to = line.length, pool?: TokenP
     let c = line.charCodeAt(i);
     if (c === SPACE || c === TAB || c === NEWLINE) { i++; continue; }
     const start = i;
-    // Fast path: a plain word without quotes is a slice of the line (or a word the pool has).
-    let hash = 0;
+    // Fast path: a plain word without quotes is a slice of the line.
     while (i < to) {
       c = line.charCodeAt(i);
       if (c === SPACE || c === TAB || c === NEWLINE || c === QUOTE) break;
-      hash = (hash * 31 + c) | 0;
       i++;
     }
     if (i >= to || c !== QUOTE) {
-      const text = pool ? pool.word(line, start, i, hash) : line.slice(start, i);
+      const text = line.slice(start, i);
       const tok = pool ? pool.take(text, start, i, false) : { text, start, end: i, quoted: false };
       if (!pool) tokens.push(tok);
       if (i - start > MAX_WORD_LENGTH) (tooLong ??= []).push(tok);
