@@ -116,7 +116,7 @@ test('the caches follow a large file through edits that move every line below th
   }
 });
 
-test('an unchanged line is not read again, and its compiled sets are reused', () => {
+test('a line moved by an edit above it keeps its compiled sets (the same object, not a copy)', () => {
   const reuse = newReuse();
   const text = readFileSync(join(EXAMPLES, 'good-server.rules'), 'utf8');
   const first = analyzeDocument(text, { fileName: 'a.rules', reuse }) as DocumentAnalysis;
