@@ -22,6 +22,7 @@ import type { ChainCommandNode, MatchNode, OptionNode, OptionValue, RuleNode, Ta
 import { lineRange, tokenRange } from './tree';
 import { dict } from './dict';
 import { ValueMemo, type ValueContext } from './values';
+import { findOwned, OF_RULE, OF_TARGET, type MatchRecord, type OptionRecord, type RuleRecords, type TargetRecord } from './records';
 
 /** What the command reader needs to know about its surroundings. */
 export interface CommandContext {
@@ -32,11 +33,11 @@ export interface CommandContext {
   findings: Finding[];
 }
 
-/** One loaded extension instance of the rule being read. */
-interface ExtInst {
+/** One loaded extension instance of the rule being read (reused from line to line). */
+interface ExtInst extends MatchRecord {
   spec: ExtSpec;
-  unknown: boolean;
-  node: MatchNode | TargetNode;
+  /** Where its options are recorded: its index among the matches, or OF_TARGET. */
+  owner: number;
   /** A later `-m` of the same extension took over: options go to the newer one. */
   completed: boolean;
   isTarget: boolean;
@@ -45,21 +46,9 @@ interface ExtInst {
 }
 
 const NO_TOKENS: Token[] = [];
-/** A rule's extensions before the first (never added to: `append` makes a new array). */
-const NO_MATCHES: ExtInst[] = [];
 
 /** Handed to the value parsers, filled in for each option (they do not keep it). */
 const VALUE_CONTEXT: ValueContext = { family: 4, protoName: undefined, option: '' };
-
-/**
- * Adds to a list that is usually short: the first element makes an array of one, where a push
- * onto an empty array would reserve room for sixteen.
- */
-function append<T>(list: T[], x: T): T[] {
-  if (list.length === 0) return [x];
-  list.push(x);
-  return list;
-}
 
 /** A long option of iptables itself, with the full name it was found under. */
 interface BuiltinHit { kind: 'builtin'; opt: BuiltinOpt; name: string }
@@ -99,12 +88,29 @@ function hasWhitespace(s: string): boolean {
   return false;
 }
 
-export interface ParsedCommand {
-  node: RuleNode | ChainCommandNode;
+/**
+ * A command line as read, without a tree: what the file reader keeps of it and the records
+ * lowering reads (valid until the next line is read).
+ */
+export interface ReadCommand extends RuleRecords {
+  /** -A, -I, -R, -D, -C (else a chain command, see chainCommandNode). */
+  readonly isRule: boolean;
+  readonly failed: boolean;
+  readonly skipped: boolean;
+  readonly ruleNumber: number | undefined;
+  readonly commandTok: Token | undefined;
+  readonly chainTok: Token | undefined;
+  readonly ruleNumTok: Token | undefined;
+  ruleCommand(): RuleNode['command'];
+  chainName(): string;
+  chainCommandNode(): ChainCommandNode;
 }
 
-/** Reads one command line. `tokens` are the words after an optional `[p:b]` counters prefix. */
-export function parseCommand(tokens: Token[], ctx: CommandContext, countersToken?: Token): ParsedCommand {
+/**
+ * Reads one command line (`tokens` are the words after an optional `[p:b]` counters prefix) and
+ * gives its records; findings go to `ctx.findings`. Reading a rule builds no tree node.
+ */
+export function readCommand(tokens: Token[], ctx: CommandContext): ReadCommand {
   const reader = READER;
   reader.start(tokens, ctx);
   try {
@@ -116,13 +122,20 @@ export function parseCommand(tokens: Token[], ctx: CommandContext, countersToken
     ctx.findings.push(finding(e.code, e.message, tokenRange(ctx.line, tok)));
     reader.failed = true;
   }
-  return { node: reader.build(countersToken) };
+  return reader;
+}
+
+/** Reads one command line into its tree node (the same reading as readCommand's). */
+export function parseCommand(tokens: Token[], ctx: CommandContext, countersToken?: Token): RuleNode | ChainCommandNode {
+  const read = readCommand(tokens, ctx);
+  return read.isRule ? READER.ruleNode(countersToken) : read.chainCommandNode();
 }
 
 /** Reads the words of one line at a time; `start` readies it for the next line. */
-class CommandReader {
+class CommandReader implements ReadCommand {
   private tokens: Token[] = NO_TOKENS;
   private ctx: CommandContext = { family: 4, table: '', line: 0, lineText: '', findings: [] };
+  line = 0;
   failed = false;
   skipped = false;
   private i = 0;
@@ -135,14 +148,16 @@ class CommandReader {
   ruleNumber: number | undefined;
   argTok: Token | undefined;
   /**
-   * The rule options read so far: the first `optionCount` of a buffer kept from line to line
-   * (the rule gets an array of their number; one grown by pushing reserves room for sixteen).
+   * The options read so far, of the rule, its matches and its target: the first `optionCount`
+   * of records kept from line to line (as are the matches' and the target's).
    */
-  private readonly options: OptionNode[] = [];
-  private optionCount = 0;
+  readonly options: OptionRecord[] = [];
+  optionCount = 0;
   /** Letters of the rule options given so far (-s, -p, …, -c). */
   private seenBuiltin = 0;
-  matches: ExtInst[] = [];
+  /** The matches loaded so far: the first `matchCount`. */
+  readonly matches: ExtInst[] = [];
+  matchCount = 0;
   /**
    * Extension types in option-table order, newest first (getopt sees the newest options first):
    * the first instance of each match type and the target, linked by `olderType`.
@@ -150,19 +165,24 @@ class CommandReader {
   private newestType: ExtInst | undefined;
   /** The instance whose option lookupLong found last. */
   private foundInst: ExtInst | undefined;
-  target: ExtInst | undefined;
-  targetNode: TargetNode | undefined;
+  /** The target extension loaded by -j, if any. */
+  private targetExt: ExtInst | undefined;
+  private readonly targetInst: ExtInst = newExtInst();
+  /** The -j/-g given, if any. */
+  target: TargetRecord | undefined;
+  private readonly targetRec: TargetRecord = { kind: 'jump', flag: NO_TOKEN, nameToken: NO_TOKEN, name: '', type: 'chain' };
   proto: number | undefined;
   protoName: string | undefined;
   protoNegated = false;
   private protoUsed = false;
   /** An -s/-d with several addresses: iptables then refuses `!` on either. */
-  private addressList: OptionNode | undefined;
+  private addressList: OptionRecord | undefined;
   private verbose = false;
 
   start(tokens: Token[], ctx: CommandContext): void {
     this.tokens = tokens;
     this.ctx = ctx;
+    this.line = ctx.line;
     this.failed = false;
     this.skipped = false;
     this.i = 0;
@@ -175,11 +195,11 @@ class CommandReader {
     this.argTok = undefined;
     this.optionCount = 0;
     this.seenBuiltin = 0;
-    this.matches = NO_MATCHES;
+    this.matchCount = 0;
     this.newestType = undefined;
     this.foundInst = undefined;
+    this.targetExt = undefined;
     this.target = undefined;
-    this.targetNode = undefined;
     this.proto = undefined;
     this.protoName = undefined;
     this.protoNegated = false;
@@ -338,13 +358,13 @@ class CommandReader {
   /** The newest instance of an extension type (options of a type go to it). */
   private latestOf(inst: ExtInst): ExtInst {
     if (inst.isTarget) return inst;
-    for (let k = this.matches.length - 1; k >= 0; k--) if (this.matches[k].spec === inst.spec) return this.matches[k];
+    for (let k = this.matchCount - 1; k >= 0; k--) if (this.matches[k].spec === inst.spec) return this.matches[k];
     return inst;
   }
 
   private latestUnknown(): ExtInst | undefined {
-    if (this.target?.unknown) return this.target;
-    for (let k = this.matches.length - 1; k >= 0; k--) if (this.matches[k].unknown) return this.matches[k];
+    if (this.targetExt?.unknown) return this.targetExt;
+    for (let k = this.matchCount - 1; k >= 0; k--) if (this.matches[k].unknown) return this.matches[k];
     return undefined;
   }
 
@@ -360,10 +380,14 @@ class CommandReader {
 
   private addMatch(spec: ExtSpec, unknown: boolean, flag: Token | undefined, nameTok: Token | undefined): void {
     const ms = this.matches;
-    for (let k = 0; k < ms.length; k++) if (ms[k].spec === spec) ms[k].completed = true;
-    const node: MatchNode = { module: spec.name, flag, nameToken: nameTok, implicit: flag === undefined, options: [], opaque: !spec.modeled, unknown };
-    const inst: ExtInst = { spec, unknown, node, completed: false, isTarget: false, olderType: undefined };
-    this.matches = append(ms, inst);
+    for (let k = 0; k < this.matchCount; k++) if (ms[k].spec === spec) ms[k].completed = true;
+    if (this.matchCount === ms.length) ms.push(newExtInst());
+    const inst = ms[this.matchCount];
+    setExtInst(inst, spec, unknown, this.matchCount);
+    inst.flag = flag;
+    inst.nameToken = nameTok;
+    inst.implicit = flag === undefined;
+    this.matchCount++;
     let known = false;
     for (let t = this.newestType; t; t = t.olderType) if (!t.isTarget && t.spec === spec) { known = true; break; }
     if (!known) this.addType(inst);
@@ -468,8 +492,8 @@ class CommandReader {
     const bit = builtinBit(letter);
     if (this.seenBuiltin & bit) throw new LineError('syntax', `-${letter} (--${name}) may be given only once per rule`, flag);
     this.seenBuiltin |= bit;
-    const opt: OptionNode = { name, flag, not: inv, args: arg ? [arg] : [], value: undefined };
-    this.options[this.optionCount++] = opt;
+    const opt = this.record(OF_RULE, name, flag, inv);
+    if (arg) opt.args[opt.argc++] = arg;
     const a = arg as Token;
     switch (letter) {
       case 's': case 'd': {
@@ -523,22 +547,30 @@ class CommandReader {
   }
 
   private jump(letter: string, flag: Token, arg: Token, inv: Token | undefined): void {
-    if (this.targetNode) throw new LineError('syntax', 'a rule has one target: -j or -g given twice', flag);
+    if (this.target) throw new LineError('syntax', 'a rule has one target: -j or -g given twice', flag);
     if (inv) throw new LineError('syntax', `cannot have ! before ${flag.text}`, inv);
     const name = arg.text;
     if (name.length === 0) throw new LineError('syntax', 'empty target name', arg);
     if (name.length >= 29) throw new LineError('syntax', `target name \`${name}' is too long (at most 28 characters)`, arg);
     if (hasWhitespace(name)) throw new LineError('syntax', `invalid target name \`${name}'`, arg);
-    const node: TargetNode = { kind: letter === 'g' ? 'goto' : 'jump', flag, nameToken: arg, name, type: 'chain', options: [] };
-    this.targetNode = node;
+    const node = this.targetRec;
+    node.kind = letter === 'g' ? 'goto' : 'jump';
+    node.flag = flag;
+    node.nameToken = arg;
+    node.name = name;
+    node.type = 'chain';
+    this.target = node;
     if (STANDARD_TARGETS.has(name)) { node.type = 'standard'; return; }
     const found = findTarget(name, this.ctx.family);
     if (!found) return;
     node.type = 'extension';
     // -g takes a chain name as it is: no target extension is loaded (the caller refuses it).
     if (letter === 'g') return;
-    const inst: ExtInst = { spec: found.spec, unknown: found.unknown, node, completed: false, isTarget: true, olderType: undefined };
-    this.target = inst;
+    const inst = this.targetInst;
+    setExtInst(inst, found.spec, found.unknown, OF_TARGET);
+    inst.isTarget = true;
+    inst.nameToken = arg;
+    this.targetExt = inst;
     this.addType(inst);
   }
 
@@ -582,27 +614,30 @@ class CommandReader {
     const inv = this.invert;
     this.invert = undefined;
     const owner = inst.spec.name;
-    if (findOption(inst.node.options, opt.id)) throw new LineError('syntax', `${owner}: option --${opt.id} may be given only once`, flag);
+    if (inst.optionCount > 0 && findOwned(this, inst.owner, opt.id)) throw new LineError('syntax', `${owner}: option --${opt.id} may be given only once`, flag);
     if (inv && !opt.invert) throw new LineError('syntax', `${owner}: option --${opt.name} cannot be negated with !`, inv);
     const nargs = opt.parser.nargs;
-    let args: Token[] = NO_TOKENS;
-    if (nargs >= 1) args = [attached ?? this.requiredArg(flag)];
+    // The words are taken before the option is recorded: a missing one fails the line first.
+    const first = nargs >= 1 ? attached ?? this.requiredArg(flag) : undefined;
+    let second: Token | undefined;
     if (nargs === 2) {
       const n = this.tokens[this.i];
       if (!n || n.text[0] === '-' || n.text[0] === '!') throw new LineError('syntax', `--${opt.name} needs two arguments`, flag);
-      args.push(n);
+      second = n;
       this.i++;
     }
-    const node: OptionNode = { name: opt.id, flag, not: inv, args, value: undefined };
-    inst.node.options = append(inst.node.options, node);
+    const node = this.record(inst.owner, opt.id, flag, inv);
+    inst.optionCount++;
+    if (first) node.args[node.argc++] = first;
+    if (second) node.args[node.argc++] = second;
     const parse = opt.parser.parse;
     if (parse) {
       const vctx = VALUE_CONTEXT;
       vctx.family = this.ctx.family;
       vctx.protoName = this.protoName;
       vctx.option = opt.name;
-      const r = nargs === 1 ? (opt.memo ??= new ValueMemo(opt.parser)).parse(args[0].text, vctx) : parse(args[0].text, vctx, args[1].text);
-      const where = args.length > 0 ? spanOf(args) : flag;
+      const r = nargs === 1 ? (opt.memo ??= new ValueMemo(opt.parser)).parse((first as Token).text, vctx) : parse((first as Token).text, vctx, (second as Token).text);
+      const where = first ? spanOf(node) : flag;
       if (r.error) throw new LineError('invalid-value', `${owner}: ${r.error}`, where);
       if (r.warning) this.ctx.findings.push(finding('invalid-value', `${owner}: ${r.warning}`, tokenRange(this.ctx.line, where), { severity: 'warning' }));
       node.value = r.value;
@@ -613,64 +648,75 @@ class CommandReader {
   private unknownOption(inst: ExtInst, flag: Token, attached: Token | undefined): void {
     const inv = this.invert;
     this.invert = undefined;
-    const args: Token[] = attached ? [attached] : [];
+    const node = this.record(inst.owner, flag.text.replace(/^--/, ''), flag, inv);
+    inst.optionCount++;
+    if (attached) node.args[node.argc++] = attached;
     while (this.i < this.tokens.length) {
       const n = this.tokens[this.i].text;
       if (n[0] === '-' || n === '!') break;
-      args.push(this.tokens[this.i++]);
+      node.args[node.argc++] = this.tokens[this.i++];
     }
-    const node: OptionNode = { name: flag.text.replace(/^--/, ''), flag, not: inv, args, value: undefined };
-    inst.node.options = append(inst.node.options, node);
+  }
+
+  /** A new record of an option of `owner` (the next of the line's). */
+  private record(owner: number, name: string, flag: Token, not: Token | undefined): OptionRecord {
+    if (this.optionCount === this.options.length) this.options.push({ owner, name, flag, not, args: [], argc: 0, value: undefined });
+    const r = this.options[this.optionCount++];
+    r.owner = owner;
+    r.name = name;
+    r.flag = flag;
+    r.not = not;
+    r.argc = 0;
+    r.value = undefined;
+    return r;
   }
 
   /** The checks iptables makes after reading all words. */
   finish(): void {
     if (this.skipped) return;
     if (this.invert) throw new LineError('syntax', '`!` at the end of the line: nothing follows it', this.invert);
-    for (let k = 0; k < this.matches.length; k++) this.finalCheck(this.matches[k]);
-    if (this.target) this.finalCheck(this.target);
+    for (let k = 0; k < this.matchCount; k++) this.finalCheck(this.matches[k]);
+    if (this.targetExt) this.finalCheck(this.targetExt);
     const letter = this.commandLetter;
     if (letter === undefined) throw new LineError('syntax', 'no command: a rule line starts with -A CHAIN (or -I, -N, -P, …)', this.tokens[0] ?? { start: 0, end: this.ctx.lineText.length });
     const ruleCmd = 'AIDRC'.includes(letter);
+    const firstRuleOption = findOwned(this, OF_RULE);
     if (!ruleCmd) {
-      if (this.optionCount > 0) {
-        const o = this.options[0];
-        throw new LineError('syntax', `${o.flag.text} cannot be used with -${letter}`, o.flag);
-      }
-      if (this.targetNode) throw new LineError('syntax', `${this.targetNode.flag.text} cannot be used with -${letter}`, this.targetNode.flag);
+      if (firstRuleOption) throw new LineError('syntax', `${firstRuleOption.flag.text} cannot be used with -${letter}`, firstRuleOption.flag);
+      if (this.target) throw new LineError('syntax', `${this.target.flag.text} cannot be used with -${letter}`, this.target.flag);
       if ((this.seenBuiltin & BIT_C) && letter !== 'P') throw new LineError('syntax', `-c cannot be used with -${letter}`, this.commandTok);
     } else if ((this.seenBuiltin & BIT_C) && (letter === 'D' || letter === 'C')) {
       throw new LineError('syntax', `-c cannot be used with -${letter}`, this.commandTok);
     }
-    if (letter === 'D' && this.ruleNumber !== undefined && (this.optionCount > 0 || this.targetNode || this.matches.length > 0)) {
+    if (letter === 'D' && this.ruleNumber !== undefined && (firstRuleOption || this.target || this.matchCount > 0)) {
       throw new LineError('syntax', '-D with a rule number takes no rule options', this.commandTok);
     }
     const chain = this.chainTok?.text;
     if (chain !== undefined && chain.length >= 29) throw new LineError('syntax', `chain name \`${chain}' is too long (at most 28 characters)`, this.chainTok);
     if (ruleCmd && chain !== undefined) {
-      const out = findOption(this.options, 'out-interface', this.optionCount);
-      const inn = findOption(this.options, 'in-interface', this.optionCount);
+      const out = findOwned(this, OF_RULE, 'out-interface');
+      const inn = findOwned(this, OF_RULE, 'in-interface');
       if (out && (chain === 'INPUT' || chain === 'PREROUTING')) throw new LineError('syntax', `-o cannot be used in ${chain}: incoming packets have no output interface yet`, out.flag);
       if (inn && (chain === 'OUTPUT' || chain === 'POSTROUTING')) throw new LineError('syntax', `-i cannot be used in ${chain}: locally generated packets have no input interface`, inn.flag);
     }
     if (ruleCmd && this.addressList) {
-      const negated = this.options.slice(0, this.optionCount).find((o) => (o.name === 'source' || o.name === 'destination') && o.not);
+      const negated = this.negatedAddress();
       if (negated) throw new LineError('syntax', `\`!\` cannot be used on -s or -d when ${this.addressList.flag.text} lists several addresses (iptables expands the list into one rule per address)`, negated.not);
     }
     if (ruleCmd) this.protocolChecks();
-    const t = this.targetNode;
+    const t = this.target;
     if (ruleCmd && t) {
       if (this.ctx.table === 'nat' && t.name === 'DROP') throw new LineError('syntax', 'DROP cannot be used in the nat table: it is not for filtering', t.nameToken);
-      const tables = this.target?.spec.tables;
+      const tables = this.targetExt?.spec.tables;
       if (tables && !tables.includes(this.ctx.table)) {
         throw new LineError('syntax', `${t.name} can only be used in the ${tables.join(' or ')} table`, t.nameToken);
       }
-      const natPorts = t.options.length > 0 ? t.options.find(isNatPortOption) : undefined;
+      const natPorts = this.targetExt?.optionCount ? this.natPortOption() : undefined;
       if (natPorts && (this.proto === undefined || this.protoNegated || ![PROTO_TCP, PROTO_UDP, PROTO_SCTP, PROTO_DCCP].includes(this.proto))) {
         throw new LineError('syntax', `${t.name} with a port needs -p tcp, udp, sctp or dccp`, natPorts.args[0]);
       }
       if (t.name === 'REJECT') {
-        const w = findOption(t.options, 'reject-with');
+        const w = findOwned(this, OF_TARGET, 'reject-with');
         if (w?.value?.kind === 'text' && w.value.text === 'tcp-reset' && (this.proto !== PROTO_TCP || this.protoNegated)) {
           throw new LineError('invalid-value', 'REJECT --reject-with tcp-reset needs -p tcp', w.args[0]);
         }
@@ -678,29 +724,47 @@ class CommandReader {
     }
   }
 
+  /** The first negated -s or -d. */
+  private negatedAddress(): OptionRecord | undefined {
+    for (let k = 0; k < this.optionCount; k++) {
+      const o = this.options[k];
+      if (o.owner === OF_RULE && (o.name === 'source' || o.name === 'destination') && o.not) return o;
+    }
+    return undefined;
+  }
+
+  /** The target's first address option that names a port (DNAT/SNAT/…). */
+  private natPortOption(): OptionRecord | undefined {
+    for (let k = 0; k < this.optionCount; k++) {
+      const o = this.options[k];
+      if (o.owner === OF_TARGET && isNatPortOption(o)) return o;
+    }
+    return undefined;
+  }
+
   private finalCheck(inst: ExtInst): void {
     const spec = inst.spec;
     const name = spec.name;
-    const where = inst.isTarget ? (inst.node as TargetNode).nameToken : ((inst.node as MatchNode).nameToken ?? (inst.node as MatchNode).options[0]?.flag);
-    // The options given, by canonical name (extOption names each node after its option's id).
-    const given = inst.node.options;
+    const owner = inst.owner;
+    const where = inst.nameToken ?? findOwned(this, owner)?.flag;
+    // The options given, by canonical name (extOption records each after its option's id).
     const mandatory = spec.mandatory;
     if (mandatory) {
       for (let k = 0; k < mandatory.length; k++) {
-        if (!findOption(given, mandatory[k])) throw new LineError('syntax', `${name}: option --${mandatory[k]} must be given`, where);
+        if (!findOwned(this, owner, mandatory[k])) throw new LineError('syntax', `${name}: option --${mandatory[k]} must be given`, where);
       }
     }
     if (spec.oneOf) {
       const ids = spec.oneOf.ids;
       let any = false;
-      for (let k = 0; k < ids.length && !any; k++) any = findOption(given, ids[k]) !== undefined;
+      for (let k = 0; k < ids.length && !any; k++) any = findOwned(this, owner, ids[k]) !== undefined;
       if (!any) throw new LineError('syntax', spec.oneOf.message, where);
     }
-    if (spec.exclusive && given.length > 1) {
+    if (spec.exclusive && inst.optionCount > 1) {
       for (const group of spec.exclusive) {
-        const both = group.filter((id) => findOption(given, id));
+        const both = group.filter((id) => findOwned(this, owner, id));
         if (both.length > 1) {
-          const o = findOption(given, both[1]);
+          const o = findOwned(this, owner, both[1]);
           throw new LineError('syntax', `${name}: --${both[0]} and --${both[1]} cannot be used together`, o?.flag ?? where);
         }
       }
@@ -708,17 +772,16 @@ class CommandReader {
     if (spec.needs) {
       for (const opt in spec.needs) {
         const needed = spec.needs[opt] as string;
-        if (findOption(given, opt) && !findOption(given, needed)) throw new LineError('syntax', `${name}: --${opt} also needs --${needed}`, where);
+        if (findOwned(this, owner, opt) && !findOwned(this, owner, needed)) throw new LineError('syntax', `${name}: --${opt} also needs --${needed}`, where);
       }
     }
   }
 
   /** Matches that only work for some protocols (the kernel or iptables-nft refuse them otherwise). */
   private protocolChecks(): void {
-    for (let k = 0; k < this.matches.length; k++) {
+    for (let k = 0; k < this.matchCount; k++) {
       const m = this.matches[k];
-      const node = m.node as MatchNode;
-      const where = node.nameToken ?? node.options[0]?.flag;
+      const where = m.nameToken ?? findOwned(this, k)?.flag;
       if (m.spec.name === 'multiport') {
         const okProtos = MULTIPORT_PROTOS;
         if (this.proto === undefined || this.proto === 0) throw new LineError('syntax', 'multiport needs -p tcp, udp, udplite, sctp or dccp', where);
@@ -732,48 +795,77 @@ class CommandReader {
         throw new LineError('syntax', `the ${m.spec.name} match needs -p ${pname}`, where);
       }
       if (this.protoNegated) {
-        const withOptions = (m.spec.name === 'tcp' || m.spec.name === 'udp') && node.options.length > 0;
+        const withOptions = (m.spec.name === 'tcp' || m.spec.name === 'udp') && m.optionCount > 0;
         if (!withOptions) throw new LineError('syntax', `the ${m.spec.name} match needs -p ${pname}, not ! -p ${pname}`, where);
         this.ctx.findings.push(finding('invalid-value', `! -p ${pname} with ${m.spec.name} options never matches`, tokenRange(this.ctx.line, where ?? { start: 0, end: 0 }), { severity: 'warning' }));
       }
     }
     const chain = this.chainTok?.text;
     if (chain === 'INPUT' || chain === 'FORWARD' || chain === 'PREROUTING') {
-      for (let k = 0; k < this.matches.length; k++) {
+      for (let k = 0; k < this.matchCount; k++) {
         const m = this.matches[k];
-        if (m.spec.name === 'owner') throw new LineError('syntax', `the owner match only works in OUTPUT and POSTROUTING, not in ${chain}`, (m.node as MatchNode).nameToken);
+        if (m.spec.name === 'owner') throw new LineError('syntax', `the owner match only works in OUTPUT and POSTROUTING, not in ${chain}`, m.nameToken);
       }
     }
   }
 
-  build(countersToken: Token | undefined): RuleNode | ChainCommandNode {
+  get isRule(): boolean {
+    return 'AIDRC'.includes(this.commandLetter ?? 'A');
+  }
+
+  ruleCommand(): RuleNode['command'] {
+    return (this.commandLetter ?? 'A') as RuleNode['command'];
+  }
+
+  chainName(): string {
+    return this.chainTok?.text ?? '';
+  }
+
+  /** The tree of the rule just read (copies of its records). */
+  ruleNode(countersToken: Token | undefined): RuleNode {
     const { line, lineText } = this.ctx;
-    const letter = this.commandLetter ?? 'A';
-    const range = lineRange(line, 0, lineText.length);
-    if ('AIDRC'.includes(letter)) {
-      const matches = this.matches.map(matchNodeOf);
-      // Every field at once (absent ones undefined): adding fields later costs an allocation per rule.
-      return {
-        kind: 'rule',
-        line,
-        range,
-        text: lineText,
-        tokens: this.tokens,
-        ok: !this.failed,
-        skipped: this.skipped ? true : undefined,
-        command: letter as RuleNode['command'],
-        commandToken: this.commandTok,
-        chain: this.chainTok?.text ?? '',
-        chainToken: this.chainTok,
-        ruleNumber: this.ruleNumber,
-        ruleNumberToken: this.ruleNumTok,
-        countersToken,
-        options: this.options.slice(0, this.optionCount),
-        matches,
-        target: this.targetNode,
-      };
+    const matches: MatchNode[] = [];
+    for (let k = 0; k < this.matchCount; k++) matches.push(this.matchNode(this.matches[k], k));
+    // Every field at once (absent ones undefined): adding fields later costs an allocation per rule.
+    return {
+      kind: 'rule',
+      line,
+      range: lineRange(line, 0, lineText.length),
+      text: lineText,
+      tokens: this.tokens,
+      ok: !this.failed,
+      skipped: this.skipped ? true : undefined,
+      command: this.ruleCommand(),
+      commandToken: this.commandTok,
+      chain: this.chainName(),
+      chainToken: this.chainTok,
+      ruleNumber: this.ruleNumber,
+      ruleNumberToken: this.ruleNumTok,
+      countersToken,
+      options: this.optionNodes(OF_RULE),
+      matches,
+      target: this.target && { ...this.target, options: this.optionNodes(OF_TARGET) },
+    };
+  }
+
+  private matchNode(m: ExtInst, index: number): MatchNode {
+    return { module: m.module, flag: m.flag, nameToken: m.nameToken, implicit: m.implicit, options: this.optionNodes(index), opaque: m.opaque, unknown: m.unknown };
+  }
+
+  /** Nodes of the options of `owner`, in the order read. */
+  private optionNodes(owner: number): OptionNode[] {
+    const out: OptionNode[] = [];
+    for (let k = 0; k < this.optionCount; k++) {
+      const o = this.options[k];
+      if (o.owner === owner) out.push({ name: o.name, flag: o.flag, not: o.not, args: o.args.slice(0, o.argc), value: o.value });
     }
-    const node: ChainCommandNode = { kind: 'chain-command', line, range, text: lineText, tokens: this.tokens, ok: !this.failed, command: letter as ChainCommandNode['command'] };
+    return out;
+  }
+
+  chainCommandNode(): ChainCommandNode {
+    const { line, lineText } = this.ctx;
+    const range = lineRange(line, 0, lineText.length);
+    const node: ChainCommandNode = { kind: 'chain-command', line, range, text: lineText, tokens: this.tokens, ok: !this.failed, command: this.commandLetter as ChainCommandNode['command'] };
     if (this.commandTok) node.commandToken = this.commandTok;
     if (this.chainTok) { node.chainToken = this.chainTok; node.chain = this.chainTok.text; }
     if (this.argTok) node.argToken = this.argTok;
@@ -788,18 +880,34 @@ function protoValue(p: number): OptionValue {
   return (PROTO_VALUES[p] ??= { kind: 'proto', proto: p });
 }
 
-function matchNodeOf(inst: ExtInst): MatchNode {
-  return inst.node as MatchNode;
+const NO_TOKEN: Token = { text: '', start: 0, end: 0, quoted: false };
+const NO_SPEC: ExtSpec = { name: '', options: new Map(), names: [] };
+
+function newExtInst(): ExtInst {
+  return {
+    module: '', flag: undefined, nameToken: undefined, implicit: false, opaque: false, unknown: false, optionCount: 0,
+    spec: NO_SPEC, owner: 0, completed: false, isTarget: false, olderType: undefined,
+  };
 }
 
-/** The first of `options` (of the first `count`) named `name`. */
-function findOption(options: OptionNode[], name: string, count = options.length): OptionNode | undefined {
-  for (let k = 0; k < count; k++) if (options[k].name === name) return options[k];
-  return undefined;
+/** Readies a kept instance for a newly loaded extension. */
+function setExtInst(inst: ExtInst, spec: ExtSpec, unknown: boolean, owner: number): void {
+  inst.module = spec.name;
+  inst.flag = undefined;
+  inst.nameToken = undefined;
+  inst.implicit = false;
+  inst.opaque = !spec.modeled;
+  inst.unknown = unknown;
+  inst.optionCount = 0;
+  inst.spec = spec;
+  inst.owner = owner;
+  inst.completed = false;
+  inst.isTarget = false;
+  inst.olderType = undefined;
 }
 
 /** A NAT target's address option that names a port. */
-function isNatPortOption(o: OptionNode): boolean {
+function isNatPortOption(o: OptionRecord): boolean {
   return (o.name === 'to-destination' || o.name === 'to-source' || o.name === 'to-ports') && o.value?.kind === 'text' && o.value.text === 'ports';
 }
 
@@ -815,9 +923,13 @@ function subToken(tok: Token, from: number, to: number): Token {
   return { text: tok.text.slice(from, to), start: tok.start + from, end: tok.start + to, quoted: false };
 }
 
-function spanOf(toks: Token[]): Token {
-  if (toks.length === 1) return toks[0];
-  return { text: toks.map((t) => t.text).join(' '), start: toks[0].start, end: toks[toks.length - 1].end, quoted: false };
+/** The words of an option with arguments as one span. */
+function spanOf(o: OptionRecord): Token {
+  const args = o.args;
+  if (o.argc === 1) return args[0];
+  let text = args[0].text;
+  for (let k = 1; k < o.argc; k++) text += ` ${args[k].text}`;
+  return { text, start: args[0].start, end: args[o.argc - 1].end, quoted: false };
 }
 
 function strtouiLike(s: string): boolean {

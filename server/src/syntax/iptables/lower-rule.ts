@@ -6,7 +6,8 @@
 import type { Action, AddrRange, ConnState, Condition, Family, Range, Verdict } from '../../model/policy';
 import type { AddrValue } from './addresses';
 import { dict } from './dict';
-import type { MatchNode, OptionNode, RuleMeaning, RuleNode, Token } from './tree';
+import { findOwned, lastOwned, OF_RULE, type MatchRecord, type OptionRecord, type RuleRecords } from './records';
+import type { RuleMeaning, Token } from './tree';
 import { tokenRange } from './tree';
 
 const MODEL_STATES = new Set<string>(['INVALID', 'NEW', 'ESTABLISHED', 'RELATED', 'UNTRACKED']);
@@ -20,37 +21,43 @@ const V6_ALL = (1n << 128n) - 1n;
  */
 const scratch: Condition[] = [];
 
-/** Lowers a parsed rule (with its options and matches) into conditions, action and comment. */
-export function ruleMeaning(node: RuleNode, family: Family): RuleMeaning {
+/** Lowers the rule the command reader just read (its records) into conditions, action and comment. */
+export function ruleMeaning(r: RuleRecords, family: Family): RuleMeaning {
   if (scratch.length > 256) scratch.length = 0;
   const from = scratch.length;
   const conditions = scratch;
-  const line = node.line;
+  const line = r.line;
   let comment: string | undefined;
-  const options = node.options;
-  for (let k = 0; k < options.length; k++) lowerBuiltin(options[k], line, family, conditions);
-  const matches = node.matches;
-  for (let k = 0; k < matches.length; k++) {
+  const options = r.options;
+  for (let k = 0; k < r.optionCount; k++) if (options[k].owner === OF_RULE) lowerBuiltin(options[k], line, family, conditions);
+  const matches = r.matches;
+  for (let k = 0; k < r.matchCount; k++) {
     const m = matches[k];
     if (m.module === 'comment') {
-      const c = m.options[0]?.value;
+      const c = findOwned(r, k)?.value;
       if (c?.kind === 'text') comment = comment === undefined ? c.text : `${comment} ${c.text}`;
       continue;
     }
-    lowerMatch(m, line, family, conditions);
+    if (m.opaque) conditions.push({ field: 'opaque', negate: false, what: matchText(r, m, k), range: matchRange(r, m, k, line) });
+    else lowerMatch(r, k, line, conditions);
   }
-  const meaning: RuleMeaning = { conditions: scratch.slice(from), action: lowerAction(node) };
+  const meaning: RuleMeaning = { conditions: scratch.slice(from), action: lowerAction(r) };
   if (comment !== undefined) meaning.comment = comment;
   return meaning;
 }
 
-function valueRange(line: number, o: OptionNode): Range {
+function valueRange(line: number, o: OptionRecord): Range {
   const a = o.args;
-  if (a.length === 0) return tokenRange(line, o.flag);
-  return { start: { line, character: a[0].start }, end: { line, character: a[a.length - 1].end } };
+  if (o.argc === 0) return tokenRange(line, o.flag);
+  return { start: { line, character: a[0].start }, end: { line, character: a[o.argc - 1].end } };
 }
 
-function lowerBuiltin(o: OptionNode, line: number, family: Family, out: Condition[]): void {
+/** The option's first word, or '' when it has none. */
+function firstArgText(o: OptionRecord): string {
+  return o.argc > 0 ? o.args[0].text : '';
+}
+
+function lowerBuiltin(o: OptionRecord, line: number, family: Family, out: Condition[]): void {
   const negate = o.not !== undefined;
   const v = o.value;
   switch (o.name) {
@@ -77,12 +84,12 @@ function protoList(p: number): number[] {
   return (PROTO_LISTS[p] ??= [p]);
 }
 
-function addrCondition(field: 'src' | 'dst', negate: boolean, addrs: AddrValue[], range: Range, o: OptionNode): Condition {
+function addrCondition(field: 'src' | 'dst', negate: boolean, addrs: AddrValue[], range: Range, o: OptionRecord): Condition {
   for (let k = 0; k < addrs.length; k++) {
     const a = addrs[k];
     if (a.hostname !== undefined || a.prefix < 0) {
       const why = a.hostname !== undefined ? `host name ${a.hostname} (resolved by DNS at load time)` : 'a non-contiguous mask';
-      return { field: 'opaque', negate, what: `${o.flag.text} ${o.args[0]?.text ?? ''}: ${why}`, range };
+      return { field: 'opaque', negate, what: `${o.flag.text} ${firstArgText(o)}: ${why}`, range };
     }
   }
   return { field, negate, addrs: addrs.map(toAddrRange), range };
@@ -100,14 +107,13 @@ export function toAddrRange(a: AddrValue): AddrRange {
   return { family: 6, first: net, last: net | hostMask };
 }
 
-function lowerMatch(m: MatchNode, line: number, family: Family, out: Condition[]): void {
-  if (m.opaque) {
-    out.push({ field: 'opaque', negate: false, what: matchText(m), range: matchRange(m, line) });
-    return;
-  }
-  const options = m.options;
-  for (let k = 0; k < options.length; k++) {
+/** The conditions of the options of match `index` (a modeled one). */
+function lowerMatch(r: RuleRecords, index: number, line: number, out: Condition[]): void {
+  const module = r.matches[index].module;
+  const options = r.options;
+  for (let k = 0; k < r.optionCount; k++) {
     const o = options[k];
+    if (o.owner !== index) continue;
     const negate = o.not !== undefined;
     const v = o.value;
     const range = valueRange(line, o);
@@ -143,16 +149,16 @@ function lowerMatch(m: MatchNode, line: number, family: Family, out: Condition[]
         continue;
       default:
         // TCP flags and options, SCTP chunks, DCCP types, conntrack's other tests.
-        out.push({ field: 'opaque', negate, what: `${m.module} ${optionText(o)}`, range: optionRange(o, line) });
+        out.push({ field: 'opaque', negate, what: `${module} ${optionText(o)}`, range: optionRange(o, line) });
     }
   }
 }
 
-function stateCondition(states: string[], negate: boolean, range: Range, o: OptionNode): Condition {
+function stateCondition(states: string[], negate: boolean, range: Range, o: OptionRecord): Condition {
   const known = states.filter(isModelState);
   if (known.length === states.length) return { field: 'state', negate, states: known, range };
   // SNAT/DNAT are facts about the connection the model does not track.
-  const opaque: Condition = { field: 'opaque', negate: false, what: `${o.flag.text} ${o.args[0]?.text ?? ''} (SNAT/DNAT state)`, range };
+  const opaque: Condition = { field: 'opaque', negate: false, what: `${o.flag.text} ${firstArgText(o)} (SNAT/DNAT state)`, range };
   if (known.length === 0) return { ...opaque, negate };
   return { field: 'any', negate, range, alternatives: [[{ field: 'state', negate: false, states: known, range }], [opaque]] };
 }
@@ -161,10 +167,10 @@ function isModelState(s: string): s is ConnState {
   return MODEL_STATES.has(s);
 }
 
-function lowerAction(node: RuleNode): Action {
-  const t = node.target;
+function lowerAction(r: RuleRecords): Action {
+  const t = r.target;
   if (!t) return { kind: 'continue', target: '' };
-  const range = tokenRange(node.line, t.nameToken);
+  const range = tokenRange(r.line, t.nameToken);
   if (t.kind === 'goto') return { kind: 'goto', chain: t.name, range };
   if (t.type === 'chain') return { kind: 'jump', chain: t.name, range };
   if (t.name === 'RETURN') return { kind: 'return', range };
@@ -173,27 +179,35 @@ function lowerAction(node: RuleNode): Action {
   return { kind: 'continue', target: t.name, range };
 }
 
-function optionText(o: OptionNode): string {
-  return `${o.not ? '! ' : ''}${o.flag.text}${o.args.map((a) => ` ${a.text}`).join('')}`;
+function optionText(o: OptionRecord): string {
+  let text = `${o.not ? '! ' : ''}${o.flag.text}`;
+  for (let k = 0; k < o.argc; k++) text += ` ${o.args[k].text}`;
+  return text;
 }
 
-function optionRange(o: OptionNode, line: number): Range {
+function optionRange(o: OptionRecord, line: number): Range {
   const first: Token = o.not ?? o.flag;
-  const last: Token = o.args.length > 0 ? o.args[o.args.length - 1] : o.flag;
+  const last: Token = o.argc > 0 ? o.args[o.argc - 1] : o.flag;
   return { start: { line, character: first.start }, end: { line, character: last.end } };
 }
 
-function matchText(m: MatchNode): string {
+/** The words of match `index` as written (`-m limit --limit 3/s`). */
+function matchText(r: RuleRecords, m: MatchRecord, index: number): string {
   const head = m.implicit ? '' : `-m ${m.module}`;
-  const opts = m.options.map(optionText).join(' ');
+  let opts = '';
+  for (let k = 0; k < r.optionCount; k++) {
+    const o = r.options[k];
+    if (o.owner === index) opts += `${opts ? ' ' : ''}${optionText(o)}`;
+  }
   return `${head}${head && opts ? ' ' : ''}${opts}`;
 }
 
-function matchRange(m: MatchNode, line: number): Range {
-  const first: Token | undefined = m.flag ?? (m.options[0] ? (m.options[0].not ?? m.options[0].flag) : undefined);
+function matchRange(r: RuleRecords, m: MatchRecord, index: number, line: number): Range {
+  const fo = findOwned(r, index);
+  const first: Token | undefined = m.flag ?? (fo ? (fo.not ?? fo.flag) : undefined);
   let last: Token | undefined = m.nameToken;
-  const lo = m.options[m.options.length - 1];
-  if (lo) last = lo.args.length > 0 ? lo.args[lo.args.length - 1] : lo.flag;
+  const lo = lastOwned(r, index);
+  if (lo) last = lo.argc > 0 ? lo.args[lo.argc - 1] : lo.flag;
   const s = first ?? last;
   const e = last ?? first;
   if (!s || !e) return { start: { line, character: 0 }, end: { line, character: 0 } };

@@ -11,13 +11,14 @@
 // mistake never hides the next.
 import { finding, type Finding } from '../../model/finding';
 import type { Family } from '../../model/policy';
-import { chainNameProblem, parseCommand, type CommandContext } from './command';
+import { chainNameProblem, readCommand, type CommandContext, type ReadCommand } from './command';
 import { findTarget, isStandardTargetName } from './extensions';
 import { detectFamily } from './family';
 import { copyToken, lexWords, splitHeaderWords, TokenPool, type Token } from './lexer';
 import { ruleMeaning } from './lower-rule';
 import { RuleLine } from './rule-line';
-import type { ChainCommandNode, ChainDeclNode, ChainNode, IptablesFile, RuleNode, TableNode, TargetNode } from './tree';
+import type { TargetRecord } from './records';
+import type { ChainCommandNode, ChainDeclNode, ChainNode, IptablesFile, RuleNode, TableNode } from './tree';
 import { lineRange, tokenRange } from './tree';
 import { dict } from './dict';
 
@@ -53,14 +54,14 @@ interface CachedRule {
   target: ExecTarget | undefined;
 }
 
-type ExecTarget = Pick<TargetNode, 'kind' | 'type' | 'name' | 'nameToken'>;
+type ExecTarget = Pick<TargetRecord, 'kind' | 'type' | 'name' | 'nameToken'>;
 
-/** What executeRule reads of a parsed rule. */
+/** What executeRule reads of a rule: the command reader's records, or a cached rule's. */
 interface ExecView {
-  target?: ExecTarget;
-  chainToken?: Token;
-  ruleNumberToken?: Token;
-  commandToken?: Token;
+  readonly target: ExecTarget | undefined;
+  readonly chainTok: Token | undefined;
+  readonly ruleNumTok?: Token;
+  readonly commandTok?: Token;
 }
 
 export function newLineCache(): LineCache {
@@ -316,9 +317,10 @@ class FileReader {
       this.findings.push(finding('syntax', `too many words: iptables-restore takes at most ${MAX_WORDS} per line`, tokenRange(line, lex.tokens[MAX_WORDS])));
       return;
     }
-    const parsed = parseCommand(lex.tokens, ctx, countersToken).node;
-    if (parsed.kind === 'chain-command') {
+    const read = readCommand(lex.tokens, ctx);
+    if (!read.isRule) {
       // Chain commands are few: keep them whole, with their own copies of the pooled words.
+      const parsed = read.chainCommandNode();
       const tokens = parsed.tokens.map(copyToken);
       const at = (tok: Token | undefined): Token | undefined => (tok ? tokens[parsed.tokens.indexOf(tok)] ?? copyToken(tok) : undefined);
       parsed.commandToken = at(parsed.commandToken);
@@ -329,18 +331,18 @@ class FileReader {
       if (parsed.ok && !parsed.skipped && !t.unknown) this.executeChainCommand(parsed, t);
       return;
     }
-    if (parsed.target?.type === 'extension') this.loadedTargets.add(parsed.target.name);
-    const node = new RuleLine(parsed, argStart, this.file.family, t.node.name);
+    if (read.target?.type === 'extension') this.loadedTargets.add(read.target.name);
+    const node = RuleLine.read(read, line, s, countersToken, argStart, this.file.family, t.node.name);
     t.node.commands.push(node);
     if (!node.ok || node.skipped || t.unknown) return;
-    node.meaning = ruleMeaning(parsed, this.file.family);
+    node.meaning = ruleMeaning(read, this.file.family);
     if (key !== undefined && node.command === 'A' && this.findings.length === findingsBefore) {
       node.meaning.key = `${this.file.family}\u0000${t.node.name}\u0000${s.slice(argStart)}`;
-      const tg = parsed.target;
+      const tg = read.target;
       const target = tg ? { kind: tg.kind, type: tg.type, name: tg.name, nameToken: copyToken(tg.nameToken) } : undefined;
       this.kept!.set(key, { node: node.movedTo(line), target });
     }
-    this.executeRule(node, parsed, t);
+    this.executeRule(node, read, t);
   }
 
   /** A line read by the previous parse of this document: take its meaning instead of reading it again. */
@@ -352,7 +354,7 @@ class FileReader {
     const node = hit.node.movedTo(line);
     t.node.commands.push(node);
     // Executing may fail on what came before (an undeclared chain): its words are read again then.
-    this.executeRule(node, { target: hit.target, get chainToken() { return node.chainToken; } }, t);
+    this.executeRule(node, { target: hit.target, get chainTok() { return node.chainToken; } }, t);
     return true;
   }
 
@@ -366,7 +368,7 @@ class FileReader {
     const chains = t.node.chains;
     const chain = chains.get(node.chain);
     if (!chain) {
-      this.fail(node, 'syntax', `chain ${node.chain} is not declared in table ${t.node.name}: add \`:${node.chain} - [0:0]\` before this line`, parsed.chainToken);
+      this.fail(node, 'syntax', `chain ${node.chain} is not declared in table ${t.node.name}: add \`:${node.chain} - [0:0]\` before this line`, parsed.chainTok);
       return;
     }
     const target = parsed.target;
@@ -405,7 +407,7 @@ class FileReader {
         const n = node.ruleNumber ?? 1;
         const at = kernelPosition(rules, n - 1);
         if (at === undefined) {
-          this.fail(node, 'invalid-value', `cannot insert at position ${n}: chain ${chain.name} has ${kernelCount(rules)} rule${kernelCount(rules) === 1 ? '' : 's'} here`, parsed.ruleNumberToken);
+          this.fail(node, 'invalid-value', `cannot insert at position ${n}: chain ${chain.name} has ${kernelCount(rules)} rule${kernelCount(rules) === 1 ? '' : 's'} here`, parsed.ruleNumTok);
           return;
         }
         rules.splice(at, 0, node);
@@ -415,10 +417,10 @@ class FileReader {
         const n = node.ruleNumber as number;
         const at = n <= kernelCount(rules) ? kernelPosition(rules, n - 1) : undefined;
         if (at === undefined) {
-          this.fail(node, 'invalid-value', `cannot replace rule ${n}: chain ${chain.name} has ${kernelCount(rules)} here`, parsed.ruleNumberToken);
+          this.fail(node, 'invalid-value', `cannot replace rule ${n}: chain ${chain.name} has ${kernelCount(rules)} here`, parsed.ruleNumTok);
           return;
         }
-        this.findings.push(finding('syntax', '-R in a restore file: iptables-restore 1.8.9 (nf_tables) crashes on it; iptables-legacy-restore accepts it', tokenRange(node.line, parsed.commandToken as Token), { severity: 'warning' }));
+        this.findings.push(finding('syntax', '-R in a restore file: iptables-restore 1.8.9 (nf_tables) crashes on it; iptables-legacy-restore accepts it', tokenRange(node.line, parsed.commandTok as Token), { severity: 'warning' }));
         kernelPosition(rules, n);
         rules[at] = node;
         return;
@@ -428,7 +430,7 @@ class FileReader {
           const n = node.ruleNumber;
           const at = n <= kernelCount(rules) ? kernelPosition(rules, n - 1) : undefined;
           if (at === undefined) {
-            this.fail(node, 'invalid-value', `cannot delete rule ${n}: chain ${chain.name} has ${kernelCount(rules)} here`, parsed.ruleNumberToken);
+            this.fail(node, 'invalid-value', `cannot delete rule ${n}: chain ${chain.name} has ${kernelCount(rules)} here`, parsed.ruleNumTok);
             return;
           }
           if (node.command === 'D') {

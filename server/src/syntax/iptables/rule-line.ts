@@ -1,15 +1,13 @@
 // A rule of a parsed file as the tree keeps it. A 100k-rule file would otherwise hold some
 // twenty objects per rule that nobody reads: so a rule keeps its line, command, chain, position
-// number and meaning, and reads its words, options, matches and target again from the line
-// when first asked for (the result is cached).
+// number and meaning (the file reader makes them from the command reader's records, without a
+// tree), and reads its words, options, matches and target again from the line when first asked
+// for (the result is cached).
 import type { Action, Condition, Family, Range } from '../../model/policy';
-import { parseCommand } from './command';
+import { parseCommand, type ReadCommand } from './command';
 import { lexWords, type Token } from './lexer';
 import type { MatchNode, OptionNode, RuleMeaning, RuleNode, TargetNode } from './tree';
 import { lineRange } from './tree';
-
-/** What a rule line is made from: the parsed node, or the fields of a cached one. */
-export type RuleLineFields = Pick<RuleNode, 'line' | 'range' | 'text' | 'ok' | 'skipped' | 'command' | 'chain' | 'ruleNumber' | 'countersToken'>;
 
 export class RuleLine implements RuleNode {
   readonly kind = 'rule' as const;
@@ -25,17 +23,25 @@ export class RuleLine implements RuleNode {
   meaning: RuleMeaning | undefined;
   private detail: RuleNode | undefined;
 
-  /** `parsed` is the full node the parser just read (its words are reused afterwards). */
-  constructor(parsed: RuleLineFields, private readonly argStart: number, private readonly family: Family, private readonly table: string) {
-    this.line = parsed.line;
-    this.range = parsed.range;
-    this.text = parsed.text;
-    this.ok = parsed.ok;
-    this.skipped = parsed.skipped;
-    this.command = parsed.command;
-    this.chain = parsed.chain;
-    this.ruleNumber = parsed.ruleNumber;
-    this.countersToken = parsed.countersToken;
+  /** The rule of line `line` (of text `text`) as the command reader just read it. */
+  static read(read: ReadCommand, line: number, text: string, countersToken: Token | undefined, argStart: number, family: Family, table: string): RuleLine {
+    return new RuleLine(line, text, !read.failed, read.skipped ? true : undefined, read.ruleCommand(), read.chainName(), read.ruleNumber, countersToken, argStart, family, table);
+  }
+
+  private constructor(
+    line: number, text: string, ok: boolean, skipped: boolean | undefined, command: RuleNode['command'], chain: string,
+    ruleNumber: number | undefined, countersToken: Token | undefined,
+    private readonly argStart: number, private readonly family: Family, private readonly table: string,
+  ) {
+    this.line = line;
+    this.range = lineRange(line, 0, text.length);
+    this.text = text;
+    this.ok = ok;
+    this.skipped = skipped;
+    this.command = command;
+    this.chain = chain;
+    this.ruleNumber = ruleNumber;
+    this.countersToken = countersToken;
     this.meaning = undefined;
     this.detail = undefined;
   }
@@ -45,10 +51,7 @@ export class RuleLine implements RuleNode {
    * version later, maybe moved by lines inserted above it). Its ranges follow the line.
    */
   movedTo(line: number): RuleLine {
-    const r = new RuleLine({
-      line, range: lineRange(line, 0, this.text.length), text: this.text, ok: true, skipped: this.skipped,
-      command: this.command, chain: this.chain, ruleNumber: this.ruleNumber, countersToken: this.countersToken,
-    }, this.argStart, this.family, this.table);
+    const r = new RuleLine(line, this.text, true, this.skipped, this.command, this.chain, this.ruleNumber, this.countersToken, this.argStart, this.family, this.table);
     r.meaning = this.meaning && line !== this.line ? moveMeaning(this.meaning, line - this.line) : this.meaning;
     return r;
   }
@@ -65,7 +68,7 @@ export class RuleLine implements RuleNode {
     if (!this.detail) {
       const { tokens } = lexWords(this.text, this.argStart);
       const ctx = { family: this.family, table: this.table, line: this.line, lineText: this.text, findings: [] };
-      this.detail = parseCommand(tokens, ctx, this.countersToken).node as RuleNode;
+      this.detail = parseCommand(tokens, ctx, this.countersToken) as RuleNode;
     }
     return this.detail;
   }
