@@ -28,8 +28,10 @@ interface Node {
   straddling: Node | undefined;
 }
 
-const LEAF = 12;
-const SAMPLE = 48;
+/** Boxes a leaf holds: scanning a few dozen costs less than the nodes (and their splits) that would replace them. */
+const LEAF = 32;
+/** Boxes sampled to choose a node's split. */
+const SAMPLE = 32;
 
 export class RuleIndex {
   /** Every box, and the rule it belongs to (ascending). */
@@ -189,7 +191,7 @@ function flatten(boxes: readonly (readonly Box[])[]): { all: Box[]; ruleOf: Int3
 }
 
 /** Boxes sampled to tell which dimensions differ: a dimension that only a rare rule narrows is not worth a split. */
-const DIMENSION_SAMPLE = 256;
+const DIMENSION_SAMPLE = 64;
 
 /** The dimensions in which sampled boxes differ, ascending. */
 function varyingDimensions(boxes: readonly Box[]): number[] {
@@ -255,8 +257,10 @@ class TreeBuilder {
       else if (b[2 * dim] > split) high[nHigh++] = i;
       else middle[nMiddle++] = i;
     }
-    order.set(middle.subarray(0, nMiddle), start + nLow);
-    order.set(high.subarray(0, nHigh), start + nLow + nMiddle);
+    // Plain loops: typed-array methods here made the optimised code bail out on each new chain.
+    const mid = start + nLow;
+    for (let k = 0; k < nMiddle; k++) order[mid + k] = middle[k];
+    for (let k = 0; k < nHigh; k++) order[mid + nMiddle + k] = high[k];
     return { nLow, nMiddle };
   }
 

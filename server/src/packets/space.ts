@@ -48,13 +48,20 @@ export class PacketSpace {
   readonly ifaces: IfaceSpace;
   /** The universe box of each family, in the order of `families`. Never to be changed. */
   readonly universes: readonly Box[];
-  private readonly byFamily = new Map<Family, Box>();
+  /** The universe box by family number (4, 6): the checks ask once per box. */
+  private readonly byFamily: (Box | undefined)[] = [];
 
   constructor(families: readonly Family[], interfaceNames: Iterable<string>) {
     this.families = families;
     this.ifaces = new IfaceSpace(interfaceNames);
-    for (const f of families) if (!this.byFamily.has(f)) this.byFamily.set(f, this.familyBox(f));
-    this.universes = [...this.byFamily.values()];
+    const universes: Box[] = [];
+    for (const f of families) {
+      if (this.byFamily[f]) continue;
+      const u = this.familyBox(f);
+      this.byFamily[f] = u;
+      universes.push(u);
+    }
+    this.universes = universes;
   }
 
   private familyBox(f: Family): Box {
@@ -68,7 +75,7 @@ export class PacketSpace {
   }
 
   universeOf(f: Family): Box | undefined {
-    return this.byFamily.get(f);
+    return this.byFamily[f];
   }
 
   complement(set: BoxSet): Box[] {
@@ -132,7 +139,7 @@ export class PacketSpace {
     const base = field === 'src' ? D.src : D.dst;
     const out: Box[] = [];
     for (const r of ranges) {
-      const u = this.byFamily.get(r.family);
+      const u = this.byFamily[r.family];
       if (!u) continue;
       for (const words of rangeToWordBoxes(r.family, r.first, r.last)) {
         const b = u.slice();
@@ -198,13 +205,25 @@ export class PacketSpace {
  */
 function disjointIntervals(intervals: readonly (readonly [number, number])[], min: number, max: number): number[] {
   const out: number[] = [];
-  for (const [lo, hi] of intervals) {
-    let cur = [Math.max(lo, min), Math.min(hi, max)];
-    if (cur[0] > cur[1]) continue;
+  for (let i = 0; i < intervals.length; i++) {
+    const lo = Math.max(intervals[i][0], min);
+    const hi = Math.min(intervals[i][1], max);
+    if (lo > hi) continue;
+    if (meetsNone(out, lo, hi)) {
+      out.push(lo, hi); // the usual case: nothing to cut away
+      continue;
+    }
+    let cur = [lo, hi];
     for (let k = 0; k < out.length && cur.length; k += 2) cur = intervalMinus(cur, out[k], out[k + 1]);
-    out.push(...cur);
+    for (let k = 0; k < cur.length; k++) out.push(cur[k]);
   }
   return out;
+}
+
+/** Whether [lo, hi] meets none of the flat intervals. */
+function meetsNone(flat: readonly number[], lo: number, hi: number): boolean {
+  for (let k = 0; k < flat.length; k += 2) if (flat[k] <= hi && lo <= flat[k + 1]) return false;
+  return true;
 }
 
 /** Flat intervals minus [lo, hi], as `boxSubtract` splits a box in one dimension. */
