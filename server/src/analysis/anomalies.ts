@@ -72,7 +72,9 @@ function checkOrder(chain: Chain, reach: ChainReach, compiled: Compiled, unreach
 }
 
 function checkRules(chain: Chain, reach: ChainReach, compiled: Compiled, unreachable: Set<Rule>, out: Finding[]): void {
-  for (const rule of chain.rules) {
+  const rules = chain.rules;
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i];
     const { may } = compiled.sets.get(rule)!;
     if (may.length === 0) continue;
     const takenBy = reach.coveredBy(may, rule.index);
@@ -129,13 +131,15 @@ function checkCatchAll(chain: Chain, reach: ChainReach, compiled: Compiled, reso
   const corners = compiled.space.corners();
   // The first rule that takes each corner of the universe (Infinity: none), found once per chain.
   let cornerTakers: number[] | undefined;
-  for (const rule of chain.rules) {
+  const rules = chain.rules;
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i];
     if (unreachable.has(rule) || !deniesAll(rule, resolve, summaries)) continue;
     const { must } = compiled.sets.get(rule)!;
     // It takes everything that can reach it: nothing outside `must` gets past the earlier rules.
     // A corner of the universe outside `must` that no earlier rule takes disproves that cheaply.
-    const takers = (cornerTakers ??= corners.map((p) => reach.index.firstCovering(p) ?? Infinity));
-    if (corners.some((p, k) => !containsPoint(must, p) && takers[k] >= rule.index)) continue;
+    cornerTakers ??= corners.map((p) => reach.index.firstCovering(p) ?? Infinity);
+    if (cornerGetsPast(must, corners, cornerTakers, rule.index)) continue;
     const outside = compiled.space.complement(must);
     if (outside.length) {
       if (!reach.coveredBy(outside, rule.index, CATCH_ALL_CANDIDATES)) continue;
@@ -156,6 +160,12 @@ function checkCatchAll(chain: Chain, reach: ChainReach, compiled: Compiled, reso
   }
 }
 
+/** Whether a corner outside `set` is taken by no rule before `before` (`takers`: the first rule taking each). */
+function cornerGetsPast(set: Box[], corners: readonly (readonly number[])[], takers: readonly number[], before: number): boolean {
+  for (let k = 0; k < corners.length; k++) if (!containsPoint(set, corners[k]) && takers[k] >= before) return true;
+  return false;
+}
+
 /** Chains reachable from an entry, the entry's stages first. */
 export function reachableChains(entry: Entry, resolve: Resolve): Chain[] {
   const seen = new Set<Chain>();
@@ -164,7 +174,9 @@ export function reachableChains(entry: Entry, resolve: Resolve): Chain[] {
     const c = stack.pop()!;
     if (seen.has(c)) continue;
     seen.add(c);
-    for (const r of c.rules) {
+    const rules = c.rules;
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i];
       if (r.action.kind === 'jump' || r.action.kind === 'goto') {
         const t = resolve(r.table, r.action.chain);
         if (t && !seen.has(t)) stack.push(t);
@@ -233,21 +245,25 @@ function checkOpenToWorld(entry: Entry, compiled: Compiled, resolve: Resolve, fa
   const sensitive = opts.sensitivePorts ?? SENSITIVE_PORTS;
   const lo = space.ifaces.interval('lo');
   const newState = 1; // index of NEW in the state dimension
-  const universe = space.universeOf.bind(space);
+  const universe = (f: 4 | 6) => space.universeOf(f);
   for (const chain of reachableChains(entry, resolve)) {
     const unreachable = facts.get(chain)?.unreachable;
-    for (const rule of chain.rules) {
+    const rules = chain.rules;
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i];
       if (rule.action.kind !== 'verdict' || rule.action.verdict !== 'accept') continue;
       if (unreachable?.has(rule)) continue;
+      const must = compiled.sets.get(rule)!.must;
+      if (!someFromAnySource(must, universe)) continue; // most rules: nothing more to ask
       // "Everything from lan0" is how routers let their own network out: without knowing which
       // interface faces the internet, only sensitive ports are worth a warning on such a rule.
       const onInterface = rule.conditions.some(isInputInterface);
-      let reason = worldOpenReason(compiled.sets.get(rule)!.must, universe, lo, newState, sensitive, onInterface);
+      let reason = worldOpenReason(must, universe, lo, newState, sensitive, onInterface);
       // A rule in a user chain sees only what the jumps to it let through: judge what reaches it.
       if (reason && !entry.stages.includes(chain)) {
         // A partial walk gives part of what reaches the rule: enough to claim that some world traffic
         // does (what it finds is real), never a claim that none does.
-        const reaching = intersect(reachingSet(compiled, resolve, entry, rule, { maxWork: REACH_WORK }).set, compiled.sets.get(rule)!.must);
+        const reaching = intersect(reachingSet(compiled, resolve, entry, rule, { maxWork: REACH_WORK }).set, must);
         reason = worldOpenReason(coalesce(reaching), universe, lo, newState, sensitive, onInterface);
       }
       if (!reason) continue;
@@ -268,10 +284,7 @@ const REACH_WORK = 50_000;
 
 function worldOpenReason(must: Box[], universe: (f: 4 | 6) => Box | undefined, lo: [number, number], newState: number, sensitive: readonly number[], onInterface: boolean): string | undefined {
   for (const b of must) {
-    const u = universe(b[0] as 4 | 6)!;
-    let srcFull = true;
-    for (let k = 0; k < 4; k++) if (b[2 * (D.src + k)] !== u[2 * (D.src + k)] || b[2 * (D.src + k) + 1] !== u[2 * (D.src + k) + 1]) srcFull = false;
-    if (!srcFull) continue;
+    if (!fromAnySource(b, universe)) continue;
     if (b[2 * D.state] > newState || b[2 * D.state + 1] < newState) continue;
     if (b[2 * D.iif] >= lo[0] && b[2 * D.iif + 1] <= lo[1]) continue; // loopback only
     const pLo = b[2 * D.proto];
@@ -288,6 +301,18 @@ function worldOpenReason(must: Box[], universe: (f: 4 | 6) => Box | undefined, l
     if (hits.length) return hits.slice(0, 4).map((p) => `${protoName(portProtos[0])}/${p}${serviceName(p) ? ` (${serviceName(p)})` : ''}`).join(', ');
   }
   return undefined;
+}
+
+function someFromAnySource(set: Box[], universe: (f: 4 | 6) => Box | undefined): boolean {
+  for (let i = 0; i < set.length; i++) if (fromAnySource(set[i], universe)) return true;
+  return false;
+}
+
+/** Whether a box allows every source address of its family. */
+function fromAnySource(b: Box, universe: (f: 4 | 6) => Box | undefined): boolean {
+  const u = universe(b[0] as 4 | 6)!;
+  for (let k = 0; k < 4; k++) if (b[2 * (D.src + k)] !== u[2 * (D.src + k)] || b[2 * (D.src + k) + 1] !== u[2 * (D.src + k) + 1]) return false;
+  return true;
 }
 
 function protoName(p: number): string {

@@ -133,7 +133,9 @@ export class ChainSummaries {
     let canLeave = false; // a RETURN or goto before: some packets may come back to the caller
     // Whether the rule takes every packet (asked only while no packet can have left the chain).
     const coversAll = (sets: RuleSets) => sets.exact && this.compiled.space.isAll(sets.must);
-    for (const rule of chain.rules) {
+    const rules = chain.rules;
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i];
       const sets = this.compiled.sets.get(rule)!;
       const a = rule.action;
       if (a.kind === 'verdict') {
