@@ -32,6 +32,8 @@ interface Node {
 const LEAF = 32;
 /** Boxes sampled to choose a node's split. */
 const SAMPLE = 32;
+/** Boxes `partition` sorts out per call of its loop. */
+const PIECE = 256;
 
 export class RuleIndex {
   /** Every box, and the rule it belongs to (ascending). */
@@ -46,14 +48,15 @@ export class RuleIndex {
   /** `boxes[i]` are the boxes of rule i (by position in the chain). */
   constructor(boxes: readonly (readonly Box[])[]) {
     // Every field is set on every path, in one order: the methods then see one object shape.
-    const { all, ruleOf } = flatten(boxes);
+    const n = countBoxes(boxes);
+    const all = new Array<Box>(n);
     this.boxes = all;
-    this.ruleOf = ruleOf;
-    this.order = new Int32Array(all.length);
-    for (let i = 0; i < all.length; i++) this.order[i] = i;
+    this.ruleOf = new Int32Array(n);
+    this.order = new Int32Array(n);
+    flatten(boxes, all, this.ruleOf, this.order);
     const varying = varyingDimensions(all);
     this.dims = varying.concat(otherDimensions(all, varying));
-    this.root = all.length ? new TreeBuilder(all, ruleOf, this.order, varying).build(0, all.length, 0) : undefined;
+    this.root = n ? new TreeBuilder(all, this.ruleOf, this.order, varying).build(0, n, 0) : undefined;
   }
 
   /** Whether a box of some rule with index < before contains the point. */
@@ -173,21 +176,26 @@ export class RuleIndex {
   }
 }
 
-/** The boxes of all rules in one list, with the rule of each. */
-function flatten(boxes: readonly (readonly Box[])[]): { all: Box[]; ruleOf: Int32Array } {
+function countBoxes(boxes: readonly (readonly Box[])[]): number {
   let n = 0;
   for (let rule = 0; rule < boxes.length; rule++) n += boxes[rule].length;
-  const all: Box[] = new Array<Box>(n);
-  const ruleOf = new Int32Array(n);
+  return n;
+}
+
+/**
+ * Writes the boxes of all rules into one list, with the rule of each and the identity order.
+ * (It returns nothing: an object made after a hot loop made the optimised code bail out.)
+ */
+function flatten(boxes: readonly (readonly Box[])[], all: Box[], ruleOf: Int32Array, order: Int32Array): void {
   let i = 0;
   for (let rule = 0; rule < boxes.length; rule++) {
     const bs = boxes[rule];
     for (let k = 0; k < bs.length; k++, i++) {
       all[i] = bs[k];
       ruleOf[i] = rule;
+      order[i] = i;
     }
   }
-  return { all, ruleOf };
 }
 
 /** Boxes sampled to tell which dimensions differ: a dimension that only a rare rule narrows is not worth a split. */
@@ -232,7 +240,8 @@ class TreeBuilder {
     const dim = this.chooseSplit(start, end, used);
     if (dim < 0) return node;
     const split = this.chosenSplit;
-    const { nLow, nMiddle } = this.partition(start, end, dim, split);
+    this.partition(start, end, dim, split);
+    const { nLow, nMiddle } = this;
     if (nMiddle === end - start) return node;
     node.dim = dim;
     node.split = split;
@@ -244,24 +253,46 @@ class TreeBuilder {
     return node;
   }
 
-  /** Orders the slice as [below split | straddling | above split], each part in its old order. */
-  private partition(start: number, end: number, dim: number, split: number): { nLow: number; nMiddle: number } {
+  /** Set by `partition`: how many boxes go below the split, straddle it, go above it. */
+  private nLow = 0;
+  private nMiddle = 0;
+  private nHigh = 0;
+
+  /**
+   * Orders the slice as [below split | straddling | above split], each part in its old order.
+   * It works in pieces of PIECE boxes: a loop over thousands of boxes in one call was compiled while
+   * running, before the code after it had ever run, and that code then bailed out on every call.
+   */
+  private partition(start: number, end: number, dim: number, split: number): void {
+    this.nLow = 0;
+    this.nMiddle = 0;
+    this.nHigh = 0;
+    for (let from = start; from < end; from += PIECE) this.sortOut(start, from, Math.min(end, from + PIECE), dim, split);
+    this.moveBack(start);
+  }
+
+  /** Sorts boxes order[from..to) of the slice at `start` out: low ones to its front, the others aside. */
+  private sortOut(start: number, from: number, to: number, dim: number, split: number): void {
     const { order, boxes, middle, high } = this;
-    let nLow = 0;
-    let nMiddle = 0;
-    let nHigh = 0;
-    for (let k = start; k < end; k++) {
+    let { nLow, nMiddle, nHigh } = this;
+    for (let k = from; k < to; k++) {
       const i = order[k];
       const b = boxes[i];
       if (b[2 * dim + 1] < split) order[start + nLow++] = i;
       else if (b[2 * dim] > split) high[nHigh++] = i;
       else middle[nMiddle++] = i;
     }
-    // Plain loops: typed-array methods here made the optimised code bail out on each new chain.
-    const mid = start + nLow;
-    for (let k = 0; k < nMiddle; k++) order[mid + k] = middle[k];
-    for (let k = 0; k < nHigh; k++) order[mid + nMiddle + k] = high[k];
-    return { nLow, nMiddle };
+    this.nLow = nLow;
+    this.nMiddle = nMiddle;
+    this.nHigh = nHigh;
+  }
+
+  /** Puts the boxes set aside back after the low ones: straddling, then high. */
+  private moveBack(start: number): void {
+    const { order, middle, high, nMiddle } = this;
+    const at = start + this.nLow;
+    const n = nMiddle + this.nHigh;
+    for (let k = 0; k < n; k++) order[at + k] = k < nMiddle ? middle[k] : high[k - nMiddle];
   }
 
   /** Set by `chooseSplit` along with the dimension it returns. */
