@@ -166,6 +166,21 @@ test('lockout: default drop with no established accept is a warning on the polic
   assert.deepEqual(codes(d, 'lockout'), [1]);
 });
 
+test('lockout points at the first reachable rule that drops everything, past rules that take only some corners of the universe', () => {
+  const text = ruleset(
+    '-A INPUT -p tcp --dport 80 -j ACCEPT',
+    '-A INPUT -m conntrack --ctstate INVALID -j DROP',
+    '-A INPUT -i lo -j DROP',
+    '-A INPUT -m recent --rcheck -j DROP',
+    '-A INPUT -j REJECT',
+    '-A INPUT -j DROP',
+  );
+  assert.deepEqual(codes(load(text), 'lockout'), [lineOf(text, '-j REJECT')]);
+  // A deny-all that nothing reaches is not where the default is.
+  const shadowed = ruleset('-A INPUT -p tcp --dport 80 -j ACCEPT', '-A INPUT -j ACCEPT', '-A INPUT -j DROP');
+  assert.deepEqual(codes(load(shadowed), 'lockout'), []);
+});
+
 test('query: jumps return, gotos do not, RETURN falls back to the caller, the policy decides the rest', () => {
   const text = [
     '*filter',

@@ -207,12 +207,7 @@ function checkLockout(entry: Entry, policy: Policy, compiled: Compiled, resolve:
   let denyAt: { range: Finding['range']; what: string } | undefined;
   for (const stage of entry.stages) {
     // The first reachable unconditional deny is where the default really is.
-    const unreachable = facts.get(stage)?.unreachable;
-    const first = stage.rules.find((r) => {
-      if (r.action.kind !== 'verdict' || r.action.verdict === 'accept' || unreachable?.has(r)) return false;
-      const s = compiled.sets.get(r)!;
-      return s.exact && space.isAll(s.must);
-    });
+    const first = firstDenyOfAll(stage, compiled, facts.get(stage));
     if (first) denyAt = { range: first.range, what: `${ruleLabel(first)}` };
     else if (stage.policy && stage.policy !== 'accept') denyAt = { range: stage.policyRange ?? stage.range, what: `the ${stage.name} policy ${stage.policy.toUpperCase()}` };
     if (denyAt) break;
@@ -252,12 +247,36 @@ function checkLockout(entry: Entry, policy: Policy, compiled: Compiled, resolve:
   }
 }
 
+/** The first reachable rule of a chain that denies every packet, if any. */
+function firstDenyOfAll(chain: Chain, compiled: Compiled, facts: ChainFacts | undefined): Rule | undefined {
+  // Such a rule takes every corner of the universe (a deny's leaves are its `must`), so no rule
+  // before the first to take the last of them can be one: the search starts there.
+  let from = 0;
+  if (facts) {
+    for (const p of compiled.space.corners()) {
+      const taker = facts.reach.index.firstCovering(p);
+      if (taker === undefined) return undefined;
+      from = Math.max(from, taker);
+    }
+  }
+  const rules = chain.rules;
+  for (let i = from; i < rules.length; i++) {
+    const r = rules[i];
+    if (r.action.kind !== 'verdict' || r.action.verdict === 'accept' || facts?.unreachable.has(r)) continue;
+    const s = compiled.sets.get(r)!;
+    if (s.exact && compiled.space.isAll(s.must)) return r;
+  }
+  return undefined;
+}
+
 function checkOpenToWorld(entry: Entry, compiled: Compiled, resolve: Resolve, facts: Map<Chain, ChainFacts>, opts: AnomalyOptions, out: Finding[]): void {
   const space = compiled.space;
-  const sensitive = opts.sensitivePorts ?? SENSITIVE_PORTS;
-  const lo = space.ifaces.interval('lo');
-  const newState = 1; // index of NEW in the state dimension
-  const universe = (f: 4 | 6) => space.universeOf(f);
+  const world: WorldQuestion = {
+    entry, compiled, resolve,
+    sensitive: opts.sensitivePorts ?? SENSITIVE_PORTS,
+    lo: space.ifaces.interval('lo'),
+    universe: (f: 4 | 6) => space.universeOf(f),
+  };
   for (const chain of reachableChains(entry, resolve)) {
     const unreachable = facts.get(chain)?.unreachable;
     const rules = chain.rules;
@@ -266,25 +285,41 @@ function checkOpenToWorld(entry: Entry, compiled: Compiled, resolve: Resolve, fa
       if (rule.action.kind !== 'verdict' || rule.action.verdict !== 'accept') continue;
       if (unreachable?.has(rule)) continue;
       const must = compiled.sets.get(rule)!.must;
-      if (!someFromAnySource(must, universe)) continue; // most rules: nothing more to ask
-      // "Everything from lan0" is how routers let their own network out: without knowing which
-      // interface faces the internet, only sensitive ports are worth a warning on such a rule.
-      const onInterface = rule.conditions.some(isInputInterface);
-      let reason = worldOpenReason(must, universe, lo, newState, sensitive, onInterface);
-      // A rule in a user chain sees only what the jumps to it let through: judge what reaches it.
-      if (reason && !entry.stages.includes(chain)) {
-        // A partial walk gives part of what reaches the rule: enough to claim that some world traffic
-        // does (what it finds is real), never a claim that none does.
-        const reaching = intersect(reachingSet(compiled, resolve, entry, rule, { maxWork: REACH_WORK }).set, must);
-        reason = worldOpenReason(coalesce(reaching), universe, lo, newState, sensitive, onInterface);
-      }
-      if (!reason) continue;
-      const srcCond = rule.conditions.find((c) => c.field === 'src');
-      out.push(finding('open-to-world', `Open to the world: ${reason} is accepted from any source address.`, srcCond?.range ?? rule.range, {
-        data: { chain: chain.name, table: chain.table, rule: rule.index, hasSource: !!srcCond },
-      }));
+      if (someFromAnySource(must, world.universe)) checkWorldOpenRule(world, chain, rule, must, out); // most rules name a source
     }
   }
+}
+
+/** What judging one accept rule as open to the world needs. */
+interface WorldQuestion {
+  entry: Entry;
+  compiled: Compiled;
+  resolve: Resolve;
+  sensitive: readonly number[];
+  /** The loopback's interval of the input interface dimension. */
+  lo: [number, number];
+  universe: (f: 4 | 6) => Box | undefined;
+}
+
+const NEW_STATE = 1; // index of NEW in the state dimension
+
+function checkWorldOpenRule(q: WorldQuestion, chain: Chain, rule: Rule, must: Box[], out: Finding[]): void {
+  // "Everything from lan0" is how routers let their own network out: without knowing which
+  // interface faces the internet, only sensitive ports are worth a warning on such a rule.
+  const onInterface = rule.conditions.some(isInputInterface);
+  let reason = worldOpenReason(must, q.universe, q.lo, NEW_STATE, q.sensitive, onInterface);
+  // A rule in a user chain sees only what the jumps to it let through: judge what reaches it.
+  if (reason && !q.entry.stages.includes(chain)) {
+    // A partial walk gives part of what reaches the rule: enough to claim that some world traffic
+    // does (what it finds is real), never a claim that none does.
+    const reaching = intersect(reachingSet(q.compiled, q.resolve, q.entry, rule, { maxWork: REACH_WORK }).set, must);
+    reason = worldOpenReason(coalesce(reaching), q.universe, q.lo, NEW_STATE, q.sensitive, onInterface);
+  }
+  if (!reason) return;
+  const srcCond = rule.conditions.find((c) => c.field === 'src');
+  out.push(finding('open-to-world', `Open to the world: ${reason} is accepted from any source address.`, srcCond?.range ?? rule.range, {
+    data: { chain: chain.name, table: chain.table, rule: rule.index, hasSource: !!srcCond },
+  }));
 }
 
 function isInputInterface(c: Condition): boolean {
