@@ -48,6 +48,8 @@ const BACKSLASH = 92;
 export class TokenPool {
   /** The words of the current line (the array is reused too: emptying an array frees its room). */
   readonly tokens: Token[] = [];
+  /** What lexWords returns for the current line. */
+  readonly result: LexResult = { tokens: this.tokens, unterminatedQuote: -1, tooLong: [] };
   private readonly free: Token[] = [];
   private used = 0;
 
@@ -69,7 +71,7 @@ export function copyToken(t: Token): Token {
   return { text: t.text, start: t.start, end: t.end, quoted: t.quoted };
 }
 
-/** Splits `line` (from offset `from`, to `to`) into words; with a pool, into its objects. */
+/** Splits `line` (from offset `from`, to `to`) into words; with a pool, into its objects (and its result object). */
 export function lexWords(line: string, from = 0, to = line.length, pool?: TokenPool): LexResult {
   if (pool) pool.reset();
   const tokens: Token[] = pool ? pool.tokens : [];
@@ -113,13 +115,18 @@ export function lexWords(line: string, from = 0, to = line.length, pool?: TokenP
     const tok = pool ? pool.take(text, start, i, true) : { text, start, end: i, quoted: true };
     if (!pool) tokens.push(tok);
     if (text.length > MAX_WORD_LENGTH) (tooLong ??= []).push(tok);
-    if (!closed) {
-      pool?.finish();
-      return { tokens, unterminatedQuote: findOpenQuote(line, start), tooLong: tooLong ?? NONE };
-    }
+    if (!closed) return result(pool, tokens, findOpenQuote(line, start), tooLong ?? NONE);
   }
-  pool?.finish();
-  return { tokens, unterminatedQuote: -1, tooLong: tooLong ?? NONE };
+  return result(pool, tokens, -1, tooLong ?? NONE);
+}
+
+function result(pool: TokenPool | undefined, tokens: Token[], unterminatedQuote: number, tooLong: Token[]): LexResult {
+  if (!pool) return { tokens, unterminatedQuote, tooLong };
+  pool.finish();
+  const r = pool.result;
+  r.unterminatedQuote = unterminatedQuote;
+  r.tooLong = tooLong;
+  return r;
 }
 
 const NONE: Token[] = [];

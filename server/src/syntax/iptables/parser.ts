@@ -107,6 +107,8 @@ class FileReader {
   private readonly loadedTargets = new Set<string>();
   /** Word objects reused from line to line (rules keep copies of the few they need). */
   private readonly pool = new TokenPool();
+  /** What the command reader is told of each line (filled in anew for each). */
+  private readonly ctx: CommandContext;
 
   /** Rule lines of this parse, for the next one (only the lines still there are kept). */
   private readonly kept: Map<string, CachedRule> | undefined;
@@ -114,6 +116,7 @@ class FileReader {
   constructor(private readonly text: string, private readonly file: IptablesFile, private readonly cache?: LineCache) {
     this.findings = file.findings;
     this.kept = cache ? new Map() : undefined;
+    this.ctx = { family: file.family, table: '', line: 0, lineText: '', findings: file.findings };
   }
 
   run(): void {
@@ -301,7 +304,10 @@ class FileReader {
       argStart = c + 1;
     }
     const lex = lexWords(s, argStart, s.length, this.pool);
-    const ctx: CommandContext = { family: this.file.family, table: t.node.name, line, lineText: s, findings: this.findings };
+    const ctx = this.ctx;
+    ctx.table = t.node.name;
+    ctx.line = line;
+    ctx.lineText = s;
     if (lex.unterminatedQuote >= 0) {
       this.findings.push(finding('syntax', 'unterminated quote: iptables-restore takes the rest of the line as one word', lineRange(line, lex.unterminatedQuote, s.length), { severity: 'warning' }));
     }
@@ -379,11 +385,7 @@ class FileReader {
         return;
       }
       if (!dest) {
-        const near = [...chains.keys()].find((k) => k.toLowerCase() === target.name.toLowerCase());
-        const up = target.name.toUpperCase();
-        const hint = near ? ` (did you mean ${near}?)`
-          : findTarget(target.name, this.file.family === 4 ? 6 : 4) ? ` (${target.name} is a target of ${this.file.family === 4 ? 'ip6tables' : 'iptables'} only)`
-          : up !== target.name && (findTarget(up, this.file.family) || ['ACCEPT', 'DROP', 'RETURN'].includes(up)) ? ` (targets are case-sensitive: ${up})` : '';
+        const hint = missingChainHint(target.name, chains, this.file.family);
         this.fail(node, 'undefined-reference', `chain ${target.name} does not exist in table ${t.node.name}: it must be declared before this line${hint}`, target.nameToken);
         return;
       }
@@ -509,6 +511,18 @@ class FileReader {
         return;
     }
   }
+}
+
+/**
+ * What `-j name` may have meant when no chain has that name. (Apart from executeRule: its closure
+ * would cost every rule an allocation.)
+ */
+function missingChainHint(name: string, chains: Map<string, ChainNode>, family: Family): string {
+  const near = [...chains.keys()].find((k) => k.toLowerCase() === name.toLowerCase());
+  const up = name.toUpperCase();
+  return near ? ` (did you mean ${near}?)`
+    : findTarget(name, family === 4 ? 6 : 4) ? ` (${name} is a target of ${family === 4 ? 'ip6tables' : 'iptables'} only)`
+    : up !== name && (findTarget(up, family) || ['ACCEPT', 'DROP', 'RETURN'].includes(up)) ? ` (targets are case-sensitive: ${up})` : '';
 }
 
 /**
