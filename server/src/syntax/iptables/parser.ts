@@ -369,7 +369,10 @@ class FileReader {
     this.findings.push(finding(code, message, tok ? tokenRange(node.line, tok) : node.range, extra));
   }
 
-  /** Runs a rule command on the table; `parsed` has the words (reused after this line). */
+  /**
+   * Runs a rule command on the table; `parsed` has the words (reused after this line). It may be
+   * the command reader itself, which RuleLine.load() overwrites: read it before ruleKey loads rules.
+   */
   private executeRule(node: RuleLine, parsed: ExecView, t: TableState): void {
     const chains = t.node.chains;
     const chain = chains.get(node.chain);
