@@ -82,7 +82,8 @@ function conjunction(space: PacketSpace, conds: readonly Condition[], opaque: st
   let may = narrowedUniverse(space, conds, rest);
   let must: Box[] = may;
   let exact = true;
-  for (const c of rest) {
+  for (let i = 0; i < rest.length; i++) {
+    const c = rest[i];
     if (isPlain(c) && !c.negate) {
       // A list of ports, protocols... splits the boxes it meets, with no universe boxes built.
       may = plainSet(space, c, may);
