@@ -20,7 +20,7 @@ import { foldingRanges } from './features/folding';
 import { definition, references } from './features/navigation';
 import { explainCidr, queryPacket } from './features/query';
 import { Debouncer, DEFAULT_SCHEDULE, SchedulerOptions } from './features/scheduler';
-import { IdleCollector } from './features/idle-gc';
+import { boundHeapGrowth, IdleCollector } from './features/idle-gc';
 import { warmHoverIndexes } from './features/explain-budget';
 import {
   EXPLAIN_REQUEST, ExplainParams, ExplainResult, QUERY_REQUEST, QueryParams, QueryResult, STATUS_NOTIFICATION, StatusParams,
@@ -58,6 +58,7 @@ let caps: ClientCapabilities = {};
 /** The client pulls diagnostics (textDocument/diagnostic): then they are never pushed too. */
 let pullMode = false;
 let schedule: SchedulerOptions = DEFAULT_SCHEDULE;
+boundHeapGrowth();
 const idle = new IdleCollector();
 /** Pull requests waiting for the scheduled analysis of their document. */
 const waiting = new Map<string, (() => void)[]>();
