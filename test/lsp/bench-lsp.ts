@@ -26,21 +26,28 @@ const HOVERS = 100;
 /** Between edits: longer than the server's burst window, so each edit is an isolated one. */
 const PAUSE_MS = 300;
 
-export async function benchLsp(file: string): Promise<LspBench> {
+/** What the edits and hovers look for in each format. */
+const FORMATS = {
+  iptables: { port: /--dport \d+ -j/, portWord: '--dport ', rule: '-A INPUT -s 198.51.100.0/24 -p tcp -m tcp --dport 8443 -j ACCEPT', cidr: /-s (\d+\.\d+\.\d+\.\d+\/\d+)/, cidrWord: '-s ' },
+  nftables: { port: /^\s+ip saddr .* dport \d+ (accept|drop)/, portWord: 'dport ', rule: '    ip saddr 198.51.100.0/24 tcp dport 8443 accept', cidr: /ip saddr (\d+\.\d+\.\d+\.\d+\/\d+)/, cidrWord: 'ip saddr ' },
+};
+
+export async function benchLsp(file: string, language: keyof typeof FORMATS = 'iptables'): Promise<LspBench> {
+  const fmt = FORMATS[language];
   const text = readFileSync(file, 'utf8');
   const uri = pathToFileURL(path.resolve(file)).href;
   const client = new LspClient(['--stdio'], process.env.FWLENS_SERVER_NODE_ARGS ? process.env.FWLENS_SERVER_NODE_ARGS.split(' ') : []);
   try {
     await client.initialize();
     const t0 = performance.now();
-    client.open(uri, text, 'iptables');
+    client.open(uri, text, language);
     await client.diagnostics(uri, { version: 1, timeoutMs: 120_000 });
     const openMs = performance.now() - t0;
 
     // One-line edits in the middle of the file: a port number changed and changed back.
     const lines = text.split('\n');
-    const line = lines.findIndex((l, i) => i > lines.length / 2 && /--dport \d+ -j/.test(l));
-    const col = lines[line].indexOf('--dport ') + '--dport '.length;
+    const line = lines.findIndex((l, i) => i > lines.length / 2 && fmt.port.test(l));
+    const col = lines[line].indexOf(fmt.portWord) + fmt.portWord.length;
     const original = /^\d+/.exec(lines[line].slice(col))![0];
     const times: number[] = [];
     for (let i = 0; i < EDITS; i++) {
@@ -55,7 +62,7 @@ export async function benchLsp(file: string): Promise<LspBench> {
     }
 
     // A rule added in the middle (as Enter and typing make it), then removed again.
-    const added = '-A INPUT -s 198.51.100.0/24 -p tcp -m tcp --dport 8443 -j ACCEPT';
+    const added = fmt.rule;
     const lineTimes: number[] = [];
     for (let i = 0; i < EDITS; i++) {
       await sleep(PAUSE_MS);
@@ -80,8 +87,8 @@ export async function benchLsp(file: string): Promise<LspBench> {
     const targets: { line: number; character: number }[] = [];
     const step = Math.max(1, Math.floor(lines.length / HOVERS));
     for (let l = 0; l < lines.length && targets.length < HOVERS; l += step) {
-      const m = /-s (\d+\.\d+\.\d+\.\d+\/\d+)/.exec(lines[l]);
-      if (m) targets.push({ line: l, character: m.index + 4 });
+      const m = fmt.cidr.exec(lines[l]);
+      if (m) targets.push({ line: l, character: m.index + fmt.cidrWord.length + 1 });
     }
     const hoverMs: number[] = [];
     for (const position of targets) {
