@@ -33,7 +33,7 @@ function collector(): Gc | undefined {
  * V8 lets the old generation grow by a factor of up to 4 between its own collections; a server
  * that re-analyses a large file on every edit would then sit far above its live data.
  */
-export function boundHeapGrowth(percent = 25): void {
+export function boundHeapGrowth(percent = 60): void {
   try {
     setFlagsFromString(`--heap-growing-percent=${percent}`);
   } catch {
