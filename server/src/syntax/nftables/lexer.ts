@@ -180,8 +180,7 @@ export class Lexer {
         return this.tok('quoted', text.slice(i + 1, j), i, j + 1);
       }
       if (isDigit(c) || isLetter(c) || c === C.UNDERSCORE || c === C.COLON || c === C.DOT || c === C.LBRACK) {
-        const m = matchValue(text, i);
-        if (m) return this.tok(m.kind, m.text, i, m.end);
+        if (matchValue(text, i)) return this.tok(found.kind, text.slice(found.textStart, found.textEnd), i, found.end);
       }
       if (i + 1 < n) {
         const two = TWO_CHAR_PUNCT.get(c)?.get(text.charCodeAt(i + 1));
@@ -195,13 +194,32 @@ export class Lexer {
   }
 }
 
-interface Match { kind: TokKind; text: string; end: number }
+/**
+ * What matchValue found: one reused record rather than an object (and a string) per candidate
+ * pattern, because every word and number of the file goes through here. `textStart`/`textEnd`
+ * delimit the token text (without the brackets of `[addr]`).
+ */
+const found = { kind: 'word' as TokKind, textStart: 0, textEnd: 0, end: 0 };
+
+function setFound(kind: TokKind, textStart: number, textEnd: number, end: number): true {
+  found.kind = kind;
+  found.textStart = textStart;
+  found.textEnd = textEnd;
+  found.end = end;
+  return true;
+}
+
+/** Keeps the candidate `kind` ending at `end` when it is longer than what was found (ties: the first). */
+function takeLonger(kind: TokKind, i: number, end: number | undefined): void {
+  if (end !== undefined && end > found.end) setFound(kind, i, end, end);
+}
 
 /**
  * The longest of the value patterns nft's scanner tries at `i` (flex picks the longest match):
- * IPv6, MAC, dotted quad, classid, time string, number, string, string with asterisk.
+ * IPv6, MAC, dotted quad, classid, time string, number, string, string with asterisk. The
+ * result is in `found`; false when no pattern matches.
  */
-function matchValue(text: string, i: number): Match | undefined {
+function matchValue(text: string, i: number): boolean {
   const c = text.charCodeAt(i);
   // Fast path: a run of letters and digits that no ':' or '.' follows can only be a plain
   // string or number (addresses, classids and MACs need ':' or '.', times need a unit letter).
@@ -219,64 +237,60 @@ function matchValue(text: string, i: number): Match | undefined {
     const next = text.charCodeAt(j);
     if (next !== C.COLON && next !== C.DOT) {
       if (isLetter(c)) return matchString(text, i);
-      if (!letters) return { kind: 'num', text: text.slice(i, j), end: j };
+      if (!letters) return setFound('num', i, j, j);
     }
   }
-  let best: Match | undefined;
-  const take = (m: Match | undefined): void => {
-    if (m && (!best || m.end > best.end)) best = m;
-  };
   if (c === C.LBRACK) {
     const m = matchIp6(text, i + 1);
-    if (m !== undefined && text.charCodeAt(m) === C.RBRACK) return { kind: 'addr6', text: text.slice(i + 1, m), end: m + 1 };
-    return undefined;
+    return m !== undefined && text.charCodeAt(m) === C.RBRACK && setFound('addr6', i + 1, m, m + 1);
   }
   if (c === C.COLON) {
-    if (text.charCodeAt(i + 1) !== C.COLON) return undefined;
+    if (text.charCodeAt(i + 1) !== C.COLON) return false;
     const m = matchIp6(text, i);
-    return m === undefined ? undefined : { kind: 'addr6', text: text.slice(i, m), end: m };
+    return m !== undefined && setFound('addr6', i, m, m);
   }
   if (c === C.DOT || c === C.UNDERSCORE) {
     // '.' alone is the concatenation dot; followed by a string character it starts a string.
-    if (c === C.DOT && !isStringChar(text.charCodeAt(i + 1))) return undefined;
+    if (c === C.DOT && !isStringChar(text.charCodeAt(i + 1))) return false;
     return matchString(text, i);
   }
+  found.end = -1;
   if (isHex(c)) {
-    const m6 = matchIp6(text, i);
-    if (m6 !== undefined) take({ kind: 'addr6', text: text.slice(i, m6), end: m6 });
-    const mm = matchMac(text, i);
-    if (mm !== undefined) take({ kind: 'mac', text: text.slice(i, mm), end: mm });
-    const mc = matchClassid(text, i);
-    if (mc !== undefined) take({ kind: 'classid', text: text.slice(i, mc), end: mc });
+    takeLonger('addr6', i, matchIp6(text, i));
+    takeLonger('mac', i, matchMac(text, i));
+    takeLonger('classid', i, matchClassid(text, i));
   }
   if (isDigit(c)) {
-    const m4 = matchIp4(text, i);
-    if (m4 !== undefined) take({ kind: 'addr4', text: text.slice(i, m4), end: m4 });
-    const mt = matchTime(text, i);
-    if (mt !== undefined) take({ kind: 'time', text: text.slice(i, mt), end: mt });
-    const mn = matchNumber(text, i);
-    take({ kind: 'num', text: text.slice(i, mn), end: mn });
-    return best;
+    takeLonger('addr4', i, matchIp4(text, i));
+    takeLonger('time', i, matchTime(text, i));
+    takeLonger('num', i, matchNumber(text, i));
+    return true;
   }
-  if (isLetter(c)) take(matchString(text, i));
-  return best;
+  if (isLetter(c)) {
+    const hexEnd = found.end;
+    const kind = found.kind;
+    matchString(text, i);
+    // A hex-looking candidate (a MAC, a classid) at least as long as the string wins.
+    if (hexEnd >= found.end) setFound(kind, i, hexEnd, hexEnd);
+  }
+  return found.end >= 0;
 }
 
-function matchString(text: string, i: number): Match {
+function matchString(text: string, i: number): true {
   let j = i + 1;
   const n = text.length;
   while (j < n && isStringChar(text.charCodeAt(j))) j++;
   // {string}\* , {string}\\\* and {string}\\\*{string}: a trailing asterisk makes a wildcard string.
-  if (text.charCodeAt(j) === C.STAR) return { kind: 'star', text: text.slice(i, j + 1), end: j + 1 };
+  if (text.charCodeAt(j) === C.STAR) return setFound('star', i, j + 1, j + 1);
   if (text.charCodeAt(j) === C.BACKSLASH && text.charCodeAt(j + 1) === C.STAR) {
     let k = j + 2;
     if (k < n && (isLetter(text.charCodeAt(k)) || text.charCodeAt(k) === C.UNDERSCORE || text.charCodeAt(k) === C.DOT)) {
       k++;
       while (k < n && isStringChar(text.charCodeAt(k))) k++;
     }
-    return { kind: 'star', text: text.slice(i, k), end: k };
+    return setFound('star', i, k, k);
   }
-  return { kind: 'word', text: text.slice(i, j), end: j };
+  return setFound('word', i, j, j);
 }
 
 function matchNumber(text: string, i: number): number {
@@ -307,8 +321,10 @@ function matchIp4(text: string, i: number): number | undefined {
 }
 
 /** ([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)? with at least one unit. */
+const TIME_UNITS = ['d', 'h', 'm', 's', 'ms'];
+
 function matchTime(text: string, i: number): number | undefined {
-  const units = ['d', 'h', 'm', 's', 'ms'];
+  const units = TIME_UNITS;
   let j = i;
   let u = 0;
   let any = false;
