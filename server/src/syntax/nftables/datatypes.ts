@@ -96,22 +96,40 @@ function isWordLike(t: Token): boolean {
   return t.kind === 'word' || t.kind === 'quoted' || t.kind === 'star' || t.kind === 'time' || t.kind === 'classid' || t.kind === 'mac';
 }
 
+/** A decimal or 0x-hexadecimal number (checked by hand: this runs for every number of a file). */
 function parseNum(text: string): bigint | undefined {
-  if (/^0[xX][0-9a-fA-F]+$/.test(text) || /^\d+$/.test(text)) return BigInt(text);
-  return undefined;
+  const n = text.length;
+  const hex = n > 2 && text.charCodeAt(0) === 48 && (text.charCodeAt(1) | 0x20) === 120;
+  if (n === 0) return undefined;
+  for (let i = hex ? 2 : 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    const lower = c | 0x20;
+    if (!(c >= 48 && c <= 57) && !(hex && lower >= 97 && lower <= 102)) return undefined;
+  }
+  return BigInt(text);
+}
+
+/** The largest value of a width, per width (a BigInt computed once, not per value). */
+const MAX_BY_BITS = new Map<number, bigint>();
+function maxOf(bits: number): bigint {
+  let max = MAX_BY_BITS.get(bits);
+  if (max === undefined) {
+    max = bits >= 1 ? (1n << BigInt(Math.min(bits, 128))) - 1n : 0xffffffffn;
+    MAX_BY_BITS.set(bits, max);
+  }
+  return max;
+}
+
+/** A number token as an integer of at most `max`. */
+function intValue(num: bigint, max: bigint): ParseScalar {
+  if (num > max) return { error: `Value ${num} exceeds valid range 0-${max}` };
+  return { kind: 'int', value: num };
 }
 
 /** Parses a value token as a value of `dtype` of `bits` width. */
 export function parseScalar(dtype: string, bits: number, t: Token): ParseScalar {
-  const max = bits >= 1 ? (1n << BigInt(Math.min(bits, 128))) - 1n : 0xffffffffn;
+  const max = maxOf(bits);
   const num = t.kind === 'num' ? parseNum(t.text) : undefined;
-  const intOr = (fallback: () => ParseScalar): ParseScalar => {
-    if (num !== undefined) {
-      if (num > max) return { error: `Value ${num} exceeds valid range 0-${max}` };
-      return { kind: 'int', value: num };
-    }
-    return fallback();
-  };
   switch (dtype) {
     case 'ipv4_addr':
       return parseIp4Value(t);
@@ -153,7 +171,7 @@ export function parseScalar(dtype: string, bits: number, t: Token): ParseScalar 
       return { error: `Could not parse Ethernet address '${t.text}'` };
     case 'uid':
     case 'gid':
-      if (num !== undefined) return num > max ? { error: `Value ${num} exceeds valid range 0-${max}` } : { kind: 'int', value: num };
+      if (num !== undefined) return intValue(num, max);
       if (isWordLike(t) && KNOWN_USERS.has(t.text)) return { kind: 'int', value: 0n };
       return { error: dtype === 'uid' ? 'User does not exist' : 'Group does not exist' };
     case 'mark':
@@ -161,27 +179,30 @@ export function parseScalar(dtype: string, bits: number, t: Token): ParseScalar 
     case 'realm':
     case 'classid':
     case 'bitmask':
-      return intOr(() => (dtype === 'classid' && t.kind === 'classid' ? { kind: 'int', value: 0n } : { error: `Could not parse ${dtype === 'mark' ? 'packet mark' : dtype} '${t.text}': expected a number` }));
+      if (num !== undefined) return intValue(num, max);
+      return dtype === 'classid' && t.kind === 'classid' ? { kind: 'int', value: 0n } : { error: `Could not parse ${dtype === 'mark' ? 'packet mark' : dtype} '${t.text}': expected a number` };
     case 'time':
     case 'hour':
       // Clock times and durations: not modelled, any spelling nft accepts passes.
       return { kind: 'int', value: num ?? 0n };
     case 'ct_label':
-      return intOr(() => ({ error: `/etc/connlabel.conf: could not parse conntrack label "${t.text}"` }));
+      if (num !== undefined) return intValue(num, max);
+      return { error: `/etc/connlabel.conf: could not parse conntrack label "${t.text}"` };
     case 'invalid':
       if (t.kind === 'addr4') return parseIp4Value(t);
       if (t.kind === 'addr6') return parseIp6Value(t);
-      return intOr(() => ({ kind: 'str', value: t.text, wildcard: false }));
+      if (num !== undefined) return intValue(num, max);
+      return { kind: 'str', value: t.text, wildcard: false };
   }
   const table = SYMBOLS[dtype];
   if (table) {
-    return intOr(() => {
-      const v = table.get(t.text);
-      if (v !== undefined && t.kind !== 'quoted') return { kind: 'int', value: v };
-      return { error: `Could not parse ${DESCRIPTIONS[dtype] ?? dtype} '${t.text}': expected one of ${[...new Set(table.keys())].join(', ')}` };
-    });
+    if (num !== undefined) return intValue(num, max);
+    const v = table.get(t.text);
+    if (v !== undefined && t.kind !== 'quoted') return { kind: 'int', value: v };
+    return { error: `Could not parse ${DESCRIPTIONS[dtype] ?? dtype} '${t.text}': expected one of ${[...new Set(table.keys())].join(', ')}` };
   }
-  return intOr(() => ({ kind: 'str', value: t.text, wildcard: false }));
+  if (num !== undefined) return intValue(num, max);
+  return { kind: 'str', value: t.text, wildcard: false };
 }
 
 function parseIp4Value(t: Token): ParseScalar {

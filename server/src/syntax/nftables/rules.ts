@@ -54,6 +54,8 @@ export function selectorInfo(key: string): FieldInfo | undefined {
 }
 
 const L4_NAMES: Record<number, string> = Object.fromEntries(Object.entries(L4_PROTO).map(([k, v]) => [v, k]));
+/** Selectors whose values name protocols for the rule's context (see updateContext). */
+const CONTEXT_KEYS: ReadonlySet<string> = new Set(['ip protocol', 'ip6 nexthdr', 'meta l4proto', 'meta nfproto', 'meta protocol', 'ether type']);
 const TERMINAL_OTHER = new Set(['snat', 'dnat', 'masquerade', 'redirect', 'queue', 'fwd']);
 
 /** Lowers a rule; undefined when it has an error (already reported) and cannot be modelled. */
@@ -314,7 +316,7 @@ class RuleEval {
    * name to the context (each element of an anonymous set, in value order), as nft does.
    */
   private updateContext(sel: SelectorExpr, m: MatchStmt, rhs: RhsValues): void {
-    if ((m.op !== 'implicit' && m.op !== '==') || rhs.kind !== 'items') return;
+    if (!CONTEXT_KEYS.has(sel.key) || (m.op !== 'implicit' && m.op !== '==') || rhs.kind !== 'items') return;
     let right = m.right;
     while (right.t === 'var' && right.def) right = right.def.value;
     if (right.t !== 'set' && rhs.elems.length !== 1) return;
