@@ -2,7 +2,7 @@
 // (`tcp dport 22` ⇒ tcp) and, in inet/bridge/netdev tables, its IP family (`ip saddr` ⇒ IPv4);
 // what the model has no dimension for (marks, flags, fib...) is opaque.
 import type { Condition, ConnState, Family as ModelFamily, IntRange, Range } from '../../model/policy';
-import type { Family, SelectorExpr } from './ast';
+import type { Family, SelectorExpr, Span } from './ast';
 import { L4_PROTO } from './keywords';
 import type { ValueItem } from './state';
 
@@ -26,13 +26,16 @@ export function keyParts(key: string): [string, string] {
 
 /**
  * Conditions of `sel` ∈ items: dependencies (never negated: `tcp dport != 22` is still tcp) and
- * the value condition. `family` is the table's; `opaque` makes the condition for what the
- * model has no dimension for.
+ * the value condition. `family` is the table's. What the model has no dimension for becomes an
+ * opaque condition that reads as the text of `what` (`textOf`), or else as the selector and
+ * its values (plain parameters rather than a callback: this runs for every match of a file).
  */
-export function lowerSelector(sel: SelectorExpr, items: ValueItem[], range: Range, family: Family, opaque: () => Condition): Lowered {
+export function lowerSelector(sel: SelectorExpr, items: ValueItem[], range: Range, family: Family, what: Span | undefined, textOf: (s: Span) => string): Lowered {
   const fam = family;
   const multi = fam !== 'ip' && fam !== 'ip6';
-  const [proto, field] = keyParts(sel.key);
+  const parts = keyParts(sel.key);
+  const proto = parts[0];
+  const field = parts[1];
   switch (sel.key) {
     case 'ip saddr':
     case 'ip daddr':
@@ -77,7 +80,7 @@ export function lowerSelector(sel: SelectorExpr, items: ValueItem[], range: Rang
     case 'meta oif': {
       const names: string[] = [];
       for (const i of items) {
-        if (i.kind !== 'str' || i.value.endsWith('+')) return { deps: [], main: [opaque()] };
+        if (i.kind !== 'str' || i.value.endsWith('+')) return { deps: [], main: [opaqueCondition(sel, items, range, what, textOf)] };
         names.push(i.wildcard ? i.value + '+' : i.value);
       }
       return { deps: [], main: [{ field: sel.key.startsWith('meta i') ? 'iif' : 'oif', negate: false, names, range }] };
@@ -85,7 +88,7 @@ export function lowerSelector(sel: SelectorExpr, items: ValueItem[], range: Rang
     case 'ct state': {
       const states: ConnState[] = [];
       for (const i of items) {
-        if (i.kind !== 'range' || i.lo !== i.hi) return { deps: [], main: [opaque()] };
+        if (i.kind !== 'range' || i.lo !== i.hi) return { deps: [], main: [opaqueCondition(sel, items, range, what, textOf)] };
         for (const [bit, st] of STATE_BITS) if (i.lo & bit && !states.includes(st)) states.push(st);
       }
       return { deps: [], main: [{ field: 'state', negate: false, states, range }] };
@@ -98,7 +101,7 @@ export function lowerSelector(sel: SelectorExpr, items: ValueItem[], range: Rang
     if ((field === 'sport' || field === 'dport') && PORTED.includes(l4)) {
       return { deps, main: [{ field, negate: false, ports: rangesOf(items), range }] };
     }
-    return { deps, main: [opaque()] };
+    return { deps, main: [opaqueCondition(sel, items, range, what, textOf)] };
   }
   if (proto === 'th' && (field === 'sport' || field === 'dport')) {
     // Any transport header: the ports of tcp/udp/sctp/dccp/udplite; for other protocols the
@@ -114,8 +117,12 @@ export function lowerSelector(sel: SelectorExpr, items: ValueItem[], range: Rang
       }],
     };
   }
-  if (proto === 'ip' || proto === 'ip6') return { deps: famDep(multi, proto === 'ip' ? 4 : 6), main: [opaque()] };
-  return { deps: [], main: [opaque()] };
+  if (proto === 'ip' || proto === 'ip6') return { deps: famDep(multi, proto === 'ip' ? 4 : 6), main: [opaqueCondition(sel, items, range, what, textOf)] };
+  return { deps: [], main: [opaqueCondition(sel, items, range, what, textOf)] };
+}
+
+function opaqueCondition(sel: SelectorExpr, items: ValueItem[], range: Range, what: Span | undefined, textOf: (s: Span) => string): Condition {
+  return { field: 'opaque', negate: false, what: what ? textOf(what) : `${sel.key} ${describeItems(items)}`.trim(), range };
 }
 
 function famDep(multi: boolean, f: ModelFamily): Condition[] {

@@ -9,7 +9,7 @@
 // keys of a map are disjoint, so this keeps first-match semantics.
 import type { Action, Condition, Range } from '../../model/policy';
 import type { ChainStmt, Expr, MatchStmt, OtherStmt, RejectStmt, RuleNode, SelectorExpr, Span, Stmt, VerdictNode, VmapStmt } from './ast';
-import { describeItems, keyParts, Lowered, lowerSelector, mergeable, mergeConditions, PORTED } from './conditions';
+import { keyParts, Lowered, lowerSelector, mergeable, mergeConditions, PORTED } from './conditions';
 import { BITMASK_TYPES } from './datatypes';
 import type { Token } from './lexer';
 import { CT_DIR_KEYS, CT_KEYS, FieldInfo, L4_PROTO, META_KEYS, PAYLOAD_FIELDS } from './keywords';
@@ -274,7 +274,7 @@ class RuleEval {
    * of protocol P conflicts with any other protocol the rule already names at that layer.
    */
   private dependency(sel: SelectorExpr): void {
-    const [proto] = keyParts(sel.key);
+    const proto = keyParts(sel.key)[0];
     if ((proto === 'ct' && /^ct (original |reply )?(saddr|daddr)$/.test(sel.key)) || sel.key === 'rt nexthop') {
       // The address family of a conntrack address comes from the table or an earlier match.
       const fam = this.env.table.family;
@@ -302,7 +302,7 @@ class RuleEval {
   }
 
   private need(layer: string[], proto: string, at: Span): void {
-    const other = layer.find((p) => p !== proto);
+    const other = otherProtocol(layer, proto);
     if (other) {
       this.error('invalid-value', `conflicting protocols specified: ${other} vs. ${proto}`, at);
       throw new ValueError('conflict');
@@ -352,7 +352,8 @@ class RuleEval {
       this.conds.push(this.opaque(m, rhs.why));
       return;
     }
-    const items = rhs.elems.filter((e) => !e.wild).map((e) => e.key[0]);
+    const items: ValueItem[] = [];
+    for (const e of rhs.elems) if (!e.wild) items.push(e.key[0]);
     const low = this.lowerSel(sel, items, range, m);
     this.pushDeps(low.deps);
     let main: Condition[] = low.main;
@@ -387,14 +388,12 @@ class RuleEval {
 
   /** Dependencies (protocol, family) are added once per rule: they are the same for every match. */
   private pushDeps(deps: Condition[]): void {
-    for (const d of deps) if (!this.conds.some((x) => sameDep(x, d))) this.conds.push(d);
+    for (const d of deps) if (!hasDep(this.conds, d)) this.conds.push(d);
   }
 
   /** lowerSelector for this rule's table; opaque conditions read as the match's text. */
   lowerSel(sel: SelectorExpr, items: ValueItem[], range: Range, what?: Span): Lowered {
-    return lowerSelector(sel, items, range, this.env.table.family, () => ({
-      field: 'opaque', negate: false, what: what ? this.env.textOf(what) : `${sel.key} ${describeItems(items)}`.trim(), range,
-    }));
+    return lowerSelector(sel, items, range, this.env.table.family, what, this.env.textOf);
   }
 
   private opaque(m: Span, why?: string): Condition {
@@ -693,6 +692,17 @@ function verdictToAction(kind: VerdictNode['kind'] | VerdictValue['kind'], chain
 
 function negated(c: Condition): Condition {
   return { ...c, negate: !c.negate } as Condition;
+}
+
+/** The first protocol of a layer other than `proto`. */
+function otherProtocol(layer: string[], proto: string): string | undefined {
+  for (const p of layer) if (p !== proto) return p;
+  return undefined;
+}
+
+function hasDep(conds: Condition[], d: Condition): boolean {
+  for (const c of conds) if (sameDep(c, d)) return true;
+  return false;
 }
 
 function sameDep(a: Condition, b: Condition): boolean {
