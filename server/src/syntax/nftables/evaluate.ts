@@ -411,7 +411,7 @@ export class Evaluator {
     if (s.first.src !== s.last.src) return '';
     const src = this.cur.sources[s.first.src];
     const raw = src.text.slice(s.first.pos, s.last.end);
-    const one = /[\n\t\\]|  /.test(raw) ? raw.replace(/\\\n/g, ' ').replace(/\s+/g, ' ') : raw;
+    const one = needsFlattening(raw) ? raw.replace(/\\\n/g, ' ').replace(/\s+/g, ' ') : raw;
     if (s.first.src === 0) return one;
     return `${src.path}:${this.cur.position(s.first.src, s.first.pos).line + 1}: ${one}`;
   }
@@ -626,6 +626,22 @@ function chainUsers(t: TableState, name: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * Whether a rule's text spans lines or has tabs or double blanks (checked by hand rather than
+ * with a regular expression: this runs for every rule).
+ */
+function needsFlattening(raw: string): boolean {
+  let prevBlank = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 10 || c === 9 || c === 92) return true;
+    const blank = c === 32;
+    if (blank && prevBlank) return true;
+    prevBlank = blank;
+  }
+  return false;
 }
 
 function hasElementTimeout(e: Expr): boolean {

@@ -133,19 +133,23 @@ export abstract class ExprParser {
     return { t: 'sel', key: 'raw', first, last: cur.prev };
   }
 
+  /** A selector node from `first` to the last token read, its key internalized. */
+  protected selFrom(first: Token, key: string): SelectorExpr {
+    return { t: 'sel', key: intern(key), first, last: this.cur.prev };
+  }
+
   /** A selector starting at the current word, or undefined when the word starts none. */
   protected selector(): SelectorExpr | undefined {
     const cur = this.cur;
     const t = cur.peek();
     const w = t.text;
-    const sel = (key: string): SelectorExpr => ({ t: 'sel', key: intern(key), first: t, last: cur.prev });
     if (w === 'rt' && ['classid', 'nexthop', 'mtu', 'ipsec', 'ip', 'ip6'].includes(cur.peekAt(1).text)) {
       cur.next();
       if (!cur.accept('ip')) cur.accept('ip6');
       const k = cur.peek();
       if (!['classid', 'nexthop', 'mtu', 'ipsec'].includes(k.text)) throw new ParseError(k, `expected classid, nexthop, mtu or ipsec after 'rt', found ${describe(k)}`);
       cur.next();
-      return sel('rt ' + k.text);
+      return this.selFrom(t, 'rt ' + k.text);
     }
     if (PAYLOAD_PROTOS.has(w) || EXTHDR_PROTOS.has(w)) return this.payload();
     switch (w) {
@@ -154,7 +158,7 @@ export abstract class ExprParser {
         const k = cur.peek();
         if (k.kind === 'word' && META_KEYS[k.text]) {
           cur.next();
-          return sel('meta ' + k.text);
+          return this.selFrom(t, 'meta ' + k.text);
         }
         throw new ParseError(k, `unknown meta key ${describe(k)}: known keys are ${Object.keys(META_KEYS).join(', ')}`);
       }
@@ -174,19 +178,19 @@ export abstract class ExprParser {
         if (!flags.includes('saddr') && !flags.includes('daddr')) throw new ParseError(t, 'fib: need either saddr or daddr', cur.prev);
         if (flags.includes('saddr') && flags.includes('daddr')) throw new ParseError(t, 'fib: saddr and daddr are mutually exclusive', cur.prev);
         if (flags.includes('iif') && flags.includes('oif')) throw new ParseError(t, 'fib: iif and oif are mutually exclusive', cur.prev);
-        return sel('fib ' + r.text);
+        return this.selFrom(t, 'fib ' + r.text);
       }
       case 'socket': {
         cur.next();
         if (cur.accept('cgroupv2')) {
           cur.expect('level', "'level'");
           this.number('a level');
-          return sel('socket cgroupv2');
+          return this.selFrom(t, 'socket cgroupv2');
         }
         const k = cur.peek();
         if (!['transparent', 'mark', 'wildcard'].includes(k.text)) throw new ParseError(k, `expected transparent, mark, wildcard or cgroupv2 after 'socket', found ${describe(k)}`);
         cur.next();
-        return sel('socket ' + k.text);
+        return this.selFrom(t, 'socket ' + k.text);
       }
       case 'osf': {
         cur.next();
@@ -196,7 +200,7 @@ export abstract class ExprParser {
           cur.next();
         }
         if (!cur.accept('version')) cur.expect('name', "'name' or 'version'");
-        return sel('osf');
+        return this.selFrom(t, 'osf');
       }
       case 'numgen': {
         cur.next();
@@ -204,7 +208,7 @@ export abstract class ExprParser {
         cur.expect('mod', "'mod'");
         this.number('a modulus');
         if (cur.accept('offset')) this.number('an offset');
-        return sel('numgen');
+        return this.selFrom(t, 'numgen');
       }
       case 'jhash':
       case 'symhash': {
@@ -214,29 +218,29 @@ export abstract class ExprParser {
         this.number('a modulus');
         if (w === 'jhash' && cur.accept('seed')) this.number('a seed');
         if (cur.accept('offset')) this.number('an offset');
-        return sel(w);
+        return this.selFrom(t, w);
       }
       case 'ipsec': {
         cur.next();
-        if (!(cur.isWord('in') || cur.isWord('out'))) return sel('meta ipsec');
+        if (!(cur.isWord('in') || cur.isWord('out'))) return this.selFrom(t, 'meta ipsec');
         cur.next();
         if (cur.accept('spnum')) this.number('a number');
         if (cur.accept('ip') || cur.accept('ip6')) {
           if (!cur.accept('saddr')) cur.expect('daddr', "'saddr' or 'daddr'");
         } else if (!cur.accept('spi')) cur.expect('reqid', "spi, reqid, ip or ip6");
-        return sel('ipsec');
+        return this.selFrom(t, 'ipsec');
       }
       case 'exthdr': {
         cur.next();
         const k = cur.peek();
         if (!['hbh', 'rt', 'frag', 'dst', 'mh'].includes(k.text)) throw new ParseError(k, `expected hbh, rt, frag, dst or mh after 'exthdr', found ${describe(k)}`);
         cur.next();
-        return sel('exthdr ' + k.text);
+        return this.selFrom(t, 'exthdr ' + k.text);
       }
     }
     if (META_KEYS[w]?.unqualified) {
       cur.next();
-      return sel('meta ' + w);
+      return this.selFrom(t, 'meta ' + w);
     }
     return undefined;
   }
@@ -245,7 +249,6 @@ export abstract class ExprParser {
     const cur = this.cur;
     const t = cur.next();
     const proto = t.text;
-    const sel = (key: string): SelectorExpr => ({ t: 'sel', key: intern(key), first: t, last: cur.prev });
     if (proto === 'ip' && cur.isWord('option')) {
       cur.next();
       const k = cur.peek();
@@ -253,7 +256,7 @@ export abstract class ExprParser {
       cur.next();
       const fld = cur.peek();
       if (['type', 'length', 'value', 'ptr', 'addr'].includes(fld.text)) cur.next();
-      return sel('ip option');
+      return this.selFrom(t, 'ip option');
     }
     if (proto === 'tcp' && cur.isWord('option')) {
       cur.next();
@@ -263,19 +266,19 @@ export abstract class ExprParser {
         this.number('an offset');
         cur.expect(',');
         this.number('a length');
-        return sel('tcp option');
+        return this.selFrom(t, 'tcp option');
       }
       cur.next(); // the option kind
       const fields = ['left', 'right', 'count', 'tsval', 'tsecr', 'size', 'subtype', 'length'];
       if (cur.peek().kind === 'word' && fields.includes(cur.peek().text)) cur.next();
-      return sel('tcp option');
+      return this.selFrom(t, 'tcp option');
     }
     if (proto === 'sctp' && cur.isWord('chunk')) {
       cur.next();
       cur.next();
       const k = cur.peek();
       if (k.kind === 'word' && !GLOBAL_KEYWORDS.has(k.text) && /^[a-z-]+$/.test(k.text) && !['accept', 'drop'].includes(k.text) && !this.startsRhs(k)) cur.next();
-      return sel('sctp chunk');
+      return this.selFrom(t, 'sctp chunk');
     }
     if (proto === 'rt0' || proto === 'srh') {
       const k = cur.peek();
@@ -284,7 +287,7 @@ export abstract class ExprParser {
         cur.expect('[');
         this.number('an index');
         cur.expect(']');
-        return sel(`${proto} ${k.text}`);
+        return this.selFrom(t, `${proto} ${k.text}`);
       }
     }
     const fields = PAYLOAD_FIELDS[proto] ?? {};
@@ -295,7 +298,7 @@ export abstract class ExprParser {
         const k = cur.peek();
         if (k.text !== 'ip' && k.text !== 'ether') throw new ParseError(k, `expected 'ip' or 'ether' after 'arp ${f.text}', found ${describe(k)}`);
         cur.next();
-        return sel(`arp ${f.text} ${k.text}`);
+        return this.selFrom(t, `arp ${f.text} ${k.text}`);
       }
       const key = PAYLOAD_KEYS.get(proto)?.get(f.text);
       if (key) {
@@ -310,7 +313,6 @@ export abstract class ExprParser {
   protected ctSelector(): SelectorExpr {
     const cur = this.cur;
     const t = cur.next();
-    const sel = (key: string): SelectorExpr => ({ t: 'sel', key: intern(key), first: t, last: cur.prev });
     const k = cur.peek();
     if (k.text === 'original' || k.text === 'reply') {
       cur.next();
@@ -320,21 +322,21 @@ export abstract class ExprParser {
         const a = cur.peek();
         if (a.text !== 'saddr' && a.text !== 'daddr') throw new ParseError(a, `expected 'saddr' or 'daddr', found ${describe(a)}`);
         cur.next();
-        return sel(`ct ${k.text} ${d.text} ${a.text}`);
+        return this.selFrom(t, `ct ${k.text} ${d.text} ${a.text}`);
       }
       if (d.kind === 'word' && CT_DIR_KEYS[d.text]) {
         cur.next();
-        return sel(`ct ${k.text} ${d.text}`);
+        return this.selFrom(t, `ct ${k.text} ${d.text}`);
       }
       throw new ParseError(d, `unknown ct key ${describe(d)} after '${k.text}'`);
     }
     if (k.kind === 'word' && CT_KEYS[k.text]) {
       cur.next();
-      return sel('ct ' + k.text);
+      return this.selFrom(t, 'ct ' + k.text);
     }
     if (k.kind === 'word' && (k.text === 'timeout' || k.text === 'expectation') && cur.isWord('set', cur.peekAt(1))) {
       cur.next();
-      return sel('ct ' + k.text);
+      return this.selFrom(t, 'ct ' + k.text);
     }
     throw new ParseError(k, `unknown ct key ${describe(k)}: expected one of ${Object.keys(CT_KEYS).join(', ')}, original, reply`);
   }
