@@ -42,9 +42,7 @@ export function lowerSelector(sel: SelectorExpr, items: ValueItem[], range: Rang
     case 'ip6 saddr':
     case 'ip6 daddr': {
       const f: ModelFamily = proto === 'ip' ? 4 : 6;
-      const addrs: { family: ModelFamily; first: bigint; last: bigint }[] = [];
-      for (const i of items) if (i.kind === 'range') addrs.push({ family: i.family ?? f, first: i.lo, last: i.hi });
-      return { deps: famDep(multi, f), main: [{ field: field === 'saddr' ? 'src' : 'dst', negate: false, addrs, range }] };
+      return { deps: famDep(multi, f), main: [{ field: field === 'saddr' ? 'src' : 'dst', negate: false, addrs: addrsOf(items, f), range }] };
     }
     case 'ip protocol':
       return { deps: famDep(multi, 4), main: [{ field: 'proto', negate: false, protos: expand(rangesOf(items), 256), range }] };
@@ -70,8 +68,7 @@ export function lowerSelector(sel: SelectorExpr, items: ValueItem[], range: Rang
       const p = proto === 'icmp' ? 1 : 58;
       const keys: IntRange[] = [];
       for (const r of rangesOf(items)) keys.push({ lo: r.lo * 256, hi: r.hi * 256 + 255 });
-      const deps = famDep(multi, p === 1 ? 4 : 6);
-      deps.push({ field: 'proto', negate: false, protos: [p] });
+      const deps = famDep(multi, p === 1 ? 4 : 6, { field: 'proto', negate: false, protos: [p] });
       return { deps, main: [{ field: 'icmp', negate: false, keys, range }] };
     }
     case 'meta iifname':
@@ -96,8 +93,8 @@ export function lowerSelector(sel: SelectorExpr, items: ValueItem[], range: Rang
   }
   const l4 = L4_PROTO[proto];
   if (l4 !== undefined) {
-    const deps: Condition[] = proto === 'icmp' || proto === 'igmp' ? famDep(multi, 4) : proto === 'icmpv6' ? famDep(multi, 6) : [];
-    deps.push({ field: 'proto', negate: false, protos: [l4] });
+    const protoDep: Condition = { field: 'proto', negate: false, protos: [l4] };
+    const deps = proto === 'icmp' || proto === 'igmp' ? famDep(multi, 4, protoDep) : proto === 'icmpv6' ? famDep(multi, 6, protoDep) : [protoDep];
     if ((field === 'sport' || field === 'dport') && PORTED.includes(l4)) {
       return { deps, main: [{ field, negate: false, ports: rangesOf(items), range }] };
     }
@@ -125,11 +122,27 @@ function opaqueCondition(sel: SelectorExpr, items: ValueItem[], range: Range, wh
   return { field: 'opaque', negate: false, what: what ? textOf(what) : `${sel.key} ${describeItems(items)}`.trim(), range };
 }
 
-function famDep(multi: boolean, f: ModelFamily): Condition[] {
-  return multi ? [{ field: 'family', negate: false, families: [f] }] : [];
+/** The family dependency in tables of several families, then `then` if given. */
+function famDep(multi: boolean, f: ModelFamily, then?: Condition): Condition[] {
+  if (!multi) return then ? [then] : [];
+  const fam: Condition = { field: 'family', negate: false, families: [f] };
+  return then ? [fam, then] : [fam];
+}
+
+// The arrays below are kept in the model: a single value (most matches) gets an array literal
+// of its size, where a first push would reserve 17 slots.
+
+function addrsOf(items: ValueItem[], f: ModelFamily): { family: ModelFamily; first: bigint; last: bigint }[] {
+  const one = items.length === 1 ? items[0] : undefined;
+  if (one?.kind === 'range') return [{ family: one.family ?? f, first: one.lo, last: one.hi }];
+  const out: { family: ModelFamily; first: bigint; last: bigint }[] = [];
+  for (const i of items) if (i.kind === 'range') out.push({ family: i.family ?? f, first: i.lo, last: i.hi });
+  return out;
 }
 
 function rangesOf(items: ValueItem[]): IntRange[] {
+  const one = items.length === 1 ? items[0] : undefined;
+  if (one?.kind === 'range') return [{ lo: Number(one.lo), hi: Number(one.hi) }];
   const out: IntRange[] = [];
   for (const i of items) if (i.kind === 'range') out.push({ lo: Number(i.lo), hi: Number(i.hi) });
   return out;

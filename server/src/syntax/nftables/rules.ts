@@ -66,9 +66,12 @@ export function lowerRule(env: RuleEnv, rule: RuleNode): LoweredRule | undefined
 class RuleEval {
   private readonly values: ValueResolver;
   private errors = 0;
-  /** Protocols the rule's matches so far tie it to (nft's protocol context), per layer. */
-  private readonly l3: string[] = [];
-  private readonly l4: string[] = [];
+  /**
+   * Protocols the rule's matches so far tie it to (nft's protocol context), per layer. A layer
+   * is set to a new literal rather than pushed to: a first push reserves 17 slots, per rule.
+   */
+  private l3: string[] = [];
+  private l4: string[] = [];
   /** The network protocol named last (what `reject with icmp/icmpv6` is checked against). */
   private l3Last?: string;
   private readonly conds: Condition[] = [];
@@ -87,7 +90,7 @@ class RuleEval {
     this.values = new ValueResolver(report, env.rangeOf);
     const fam = env.table.family;
     if (fam === 'ip' || fam === 'ip6' || fam === 'arp') {
-      this.l3.push(fam);
+      this.l3 = [fam];
       this.l3Last = fam;
     }
   }
@@ -285,7 +288,7 @@ class RuleEval {
       return;
     }
     if (proto === 'ip' || proto === 'ip6' || proto === 'arp') {
-      this.need(this.l3, proto, sel);
+      this.need('l3', proto, sel);
       return;
     }
     if (L4_PROTO[proto] === undefined) return;
@@ -295,20 +298,20 @@ class RuleEval {
     // came before.
     const fam = this.env.table.family;
     if (fam !== 'ip' && fam !== 'ip6' && fam !== 'arp' && !this.l3.length && !this.l4.length) {
-      if (proto === 'icmp' || proto === 'igmp') this.l3.push((this.l3Last = 'ip'));
-      else if (proto === 'icmpv6') this.l3.push((this.l3Last = 'ip6'));
+      if (proto === 'icmp' || proto === 'igmp') this.l3 = [(this.l3Last = 'ip')];
+      else if (proto === 'icmpv6') this.l3 = [(this.l3Last = 'ip6')];
     }
-    this.need(this.l4, proto, sel);
+    this.need('l4', proto, sel);
   }
 
-  private need(layer: string[], proto: string, at: Span): void {
-    const other = otherProtocol(layer, proto);
+  private need(layer: 'l3' | 'l4', proto: string, at: Span): void {
+    const other = otherProtocol(this[layer], proto);
     if (other) {
       this.error('invalid-value', `conflicting protocols specified: ${other} vs. ${proto}`, at);
       throw new ValueError('conflict');
     }
-    if (!layer.length) layer.push(proto);
-    if (layer === this.l3) this.l3Last = proto;
+    if (!this[layer].length) this[layer] = [proto];
+    if (layer === 'l3') this.l3Last = proto;
   }
 
   /**
@@ -339,8 +342,7 @@ class RuleEval {
     // The network protocol named by a match replaces what the rule was tied to (nft accepts
     // `icmpv6 type ... meta nfproto ipv4 ip daddr ...`); transport protocols add up.
     if (l3.length) {
-      this.l3.length = 0;
-      this.l3.push(...l3);
+      this.l3 = l3;
       this.l3Last = l3[l3.length - 1];
     }
   }
@@ -352,8 +354,7 @@ class RuleEval {
       this.conds.push(this.opaque(m, rhs.why));
       return;
     }
-    const items: ValueItem[] = [];
-    for (const e of rhs.elems) if (!e.wild) items.push(e.key[0]);
+    const items = firstItems(rhs.elems);
     const low = this.lowerSel(sel, items, range, m);
     this.pushDeps(low.deps);
     let main: Condition[] = low.main;
@@ -692,6 +693,14 @@ function verdictToAction(kind: VerdictNode['kind'] | VerdictValue['kind'], chain
 
 function negated(c: Condition): Condition {
   return { ...c, negate: !c.negate } as Condition;
+}
+
+/** The first item of each element but the catch-all; a single element's own key when it is one item. */
+function firstItems(elems: ResolvedElem[]): ValueItem[] {
+  if (elems.length === 1 && !elems[0].wild && elems[0].key.length === 1) return elems[0].key;
+  const items: ValueItem[] = [];
+  for (const e of elems) if (!e.wild) items.push(e.key[0]);
+  return items;
 }
 
 /** The first protocol of a layer other than `proto`. */
