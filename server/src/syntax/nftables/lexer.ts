@@ -77,7 +77,9 @@ for (const op of ['==', '!=', '<=', '>=', '<<', '>>']) {
   m.set(op.charCodeAt(1), op);
   TWO_CHAR_PUNCT.set(op.charCodeAt(0), m);
 }
-const ONE_CHAR_PUNCT = new Set([',', '.', ':', ';', '{', '}', '[', ']', '(', ')', '<', '>', '^', '&', '|', '!', '/', '-', '*', '@', '$', '=', '+']);
+/** One-character punctuation by character code (an array index rather than a set lookup of a new string). */
+const ONE_CHAR_PUNCT: (string | undefined)[] = [];
+for (const p of [',', '.', ':', ';', '{', '}', '[', ']', '(', ')', '<', '>', '^', '&', '|', '!', '/', '-', '*', '@', '$', '=', '+']) ONE_CHAR_PUNCT[p.charCodeAt(0)] = p;
 
 /** All tokens of a text at once (tests, tools); the parser reads through a Lexer instead. */
 export function tokenize(text: string, src = 0): LexResult {
@@ -131,7 +133,9 @@ export class Lexer {
       const i = this.i;
       const c = text.charCodeAt(i);
       if (c === C.SPACE || c === C.TAB) {
-        this.i++;
+        let j = i + 1;
+        while (j < n && (text.charCodeAt(j) === C.SPACE || text.charCodeAt(j) === C.TAB)) j++;
+        this.i = j;
         continue;
       }
       if (c === C.CR) {
@@ -186,9 +190,9 @@ export class Lexer {
         const two = TWO_CHAR_PUNCT.get(c)?.get(text.charCodeAt(i + 1));
         if (two) return this.tok('punct', two, i, i + 2);
       }
-      const ch = text[i];
-      if (ONE_CHAR_PUNCT.has(ch)) return this.tok('punct', ch, i, i + 1);
-      return this.tok('junk', ch, i, i + 1);
+      const one = ONE_CHAR_PUNCT[c];
+      if (one !== undefined) return this.tok('punct', one, i, i + 1);
+      return this.tok('junk', text[i], i, i + 1);
     }
     return { kind: 'eof', text: '', pos: this.i, end: this.i, src: this.src };
   }
