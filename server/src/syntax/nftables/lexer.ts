@@ -5,6 +5,14 @@
 // most one newline may stand between elements). Hand-written and linear: every character is
 // looked at a bounded number of times.
 
+import { GLOBAL_KEYWORDS } from './keywords';
+
+/** Header fields and values common in rules, besides the global keywords. */
+const FIELD_WORDS = [
+  'saddr', 'daddr', 'sport', 'dport', 'protocol', 'nexthdr', 'l4proto', 'nfproto', 'state', 'established', 'related', 'new',
+  'invalid', 'filter', 'nat', 'input', 'output', 'forward', 'prerouting', 'postrouting', 'with', 'to',
+];
+
 export type TokKind =
   | 'word' // nft STRING made of letters, digits, '_', '.', '/', '-' (keywords are words too)
   | 'num' // decimal or 0x hexadecimal
@@ -68,6 +76,28 @@ function isHex(c: number): boolean {
 /** Characters that may continue an nft string (not start it). */
 function isStringChar(c: number): boolean {
   return isLetter(c) || isDigit(c) || c === C.SLASH || c === C.DASH || c === C.UNDERSCORE || c === C.DOT;
+}
+
+/**
+ * Words of the grammar as one internalized string each, by length and first character: a
+ * keyword token then costs no string of its own, and the parser's comparisons with literals
+ * are pointer compares.
+ */
+const KNOWN_WORDS = new Map<number, string[]>();
+for (const w of [...GLOBAL_KEYWORDS, ...FIELD_WORDS]) {
+  const key = w.length * 128 + w.charCodeAt(0);
+  const list = KNOWN_WORDS.get(key) ?? [];
+  // A property name is internalized; the words of GLOBAL_KEYWORDS come from a split and are not.
+  list.push(Object.keys({ [w]: 0 })[0]);
+  KNOWN_WORDS.set(key, list);
+}
+
+/** The known word at text[i, j), if it is one. */
+function knownWord(text: string, i: number, j: number): string | undefined {
+  const list = KNOWN_WORDS.get((j - i) * 128 + text.charCodeAt(i));
+  if (list === undefined) return undefined;
+  for (const w of list) if (text.startsWith(w, i)) return w;
+  return undefined;
 }
 
 /** Two-character operators by their first and second character. */
@@ -184,7 +214,10 @@ export class Lexer {
         return this.tok('quoted', text.slice(i + 1, j), i, j + 1);
       }
       if (isDigit(c) || isLetter(c) || c === C.UNDERSCORE || c === C.COLON || c === C.DOT || c === C.LBRACK) {
-        if (matchValue(text, i)) return this.tok(found.kind, text.slice(found.textStart, found.textEnd), i, found.end);
+        if (matchValue(text, i)) {
+          const known = found.kind === 'word' ? knownWord(text, found.textStart, found.textEnd) : undefined;
+          return this.tok(found.kind, known ?? text.slice(found.textStart, found.textEnd), i, found.end);
+        }
       }
       if (i + 1 < n) {
         const two = TWO_CHAR_PUNCT.get(c)?.get(text.charCodeAt(i + 1));
