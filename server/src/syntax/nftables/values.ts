@@ -134,18 +134,44 @@ export class ValueResolver {
     const base = this.item(e.base, type, depth);
     if (base.kind !== 'range' || base.lo !== base.hi) this.fail('invalid-value', 'a prefix needs an address or a number before the /', e);
     const width = base.family === 4 ? 32 : base.family === 6 ? 128 : type.bits;
-    // nft keeps the length in 32 bits: /4294967296 is /0.
-    const len = Number(BigInt(e.len.text) & 0xffffffffn);
+    const len = prefixLength(e.len.text);
     if (len > width) this.fail('invalid-value', `Prefix length ${e.len.text} is invalid for type of ${width} bits width`, e);
-    const host = BigInt(width - len);
-    const first = (base.lo >> host) << host;
-    const last = first + (1n << host) - 1n;
+    const masks = prefixMasks(width, len);
+    const first = base.lo & masks.net;
+    const last = first | masks.host;
     if (first !== base.lo && base.family) {
       const network = `${formatAddr(base.family, first)}/${len}`;
       this.report('cidr-host-bits', `${formatAddr(base.family, base.lo)}/${len} has host bits set: it means ${network}`, e, { network });
     }
     return { kind: 'range', lo: first, hi: last, family: base.family };
   }
+}
+
+/** A prefix length as nft keeps it, in 32 bits (/4294967296 is /0); short decimals without BigInt. */
+function prefixLength(text: string): number {
+  if (text.length <= 9 && isDecimal(text)) return Number(text);
+  return Number(BigInt(text) & 0xffffffffn);
+}
+
+function isDecimal(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return text.length > 0;
+}
+
+/** The network and host bits of a prefix length in a width: computed once per pair, not per value. */
+const PREFIX_MASKS = new Map<number, { net: bigint; host: bigint }>();
+function prefixMasks(width: number, len: number): { net: bigint; host: bigint } {
+  const key = width * 65536 + len;
+  let m = PREFIX_MASKS.get(key);
+  if (m === undefined) {
+    const host = (1n << BigInt(width - len)) - 1n;
+    m = { net: ~host, host };
+    PREFIX_MASKS.set(key, m);
+  }
+  return m;
 }
 
 /** Whether two items of the same part overlap (for conflicting intervals and duplicate keys). */
