@@ -282,11 +282,16 @@ export class Cursor {
     const isTok = (span as Token).pos !== undefined;
     const first = isTok ? (span as Token) : (span as Span).first;
     const end = last ?? (isTok ? (span as Token) : (span as Span).last);
-    if (first.src !== 0 || end.src !== 0) {
-      const src = this.sources[first.src !== 0 ? first.src : end.src];
+    return this.rangeBetween(first, end);
+  }
+
+  /** The range from one token to another (only tokens reach here: its property loads stay monomorphic). */
+  rangeBetween(first: Token, last: Token): Range {
+    if (first.src !== 0 || last.src !== 0) {
+      const src = this.sources[first.src !== 0 ? first.src : last.src];
       if (src.includeRange) return src.includeRange;
     }
-    return { start: this.position(0, first.pos), end: this.position(0, end.end) };
+    return { start: this.position(0, first.pos), end: this.position(0, last.end) };
   }
 
   /** "path:line:col" of a token, for messages about included files. */

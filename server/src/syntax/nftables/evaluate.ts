@@ -44,6 +44,8 @@ export class Evaluator {
 
   private rangeOf = (s: Span | Token): Range => this.cur.rangeOf(s);
 
+  private rangeBetween = (first: Token, last: Token): Range => this.cur.rangeBetween(first, last);
+
   run(file: NftFile): TableState[] {
     for (const cmd of file.commands) this.command(cmd);
     // Sets may still have changed after a rule was read (add element, flush set): lower the
@@ -380,6 +382,7 @@ export class Evaluator {
       report: this.report,
       reportAt: this.reportAt,
       rangeOf: this.rangeOf,
+      rangeBetween: this.rangeBetween,
       textOf: (s) => this.textOf(s),
       table: chain.table,
       chain,

@@ -20,6 +20,11 @@ export interface RuleEnv {
   report: Report;
   reportAt: (code: 'invalid-value', message: string, at: Range) => void;
   rangeOf: (s: Span | Token) => Range;
+  /**
+   * The range from one token to another. Hot paths read a node's `first` and `last` themselves:
+   * a property load that sees one or a few node shapes stays fast, where rangeOf's sees them all.
+   */
+  rangeBetween: (first: Token, last: Token) => Range;
   /** The rule's source text on one line. */
   textOf: (s: Span) => string;
   table: TableState;
@@ -113,7 +118,7 @@ class RuleEval {
       }
     }
     if (this.errors) return undefined;
-    const range = this.env.rangeOf(rule);
+    const range = this.env.rangeBetween(rule.first, rule.last);
     const text = this.env.textOf(rule);
     const action: Action = this.action ?? { kind: 'continue', target: this.firstEffect ?? 'continue' };
     const variants = this.branches
@@ -249,7 +254,7 @@ class RuleEval {
       return setValues(set);
     }
     const elems = this.values.elements(e, types, allowList || types.every((t) => BITMASK_TYPES.has(t.dtype)));
-    return { kind: 'items', elems, exact: true, range: this.env.rangeOf(e) };
+    return { kind: 'items', elems, exact: true, range: this.env.rangeBetween(e.first, e.last) };
   }
 
   lookupSet(name: string, at: Span): SetState {
@@ -399,14 +404,14 @@ class RuleEval {
 
   private opaque(m: Span, why?: string): Condition {
     const text = this.env.textOf(m);
-    return { field: 'opaque', negate: false, what: why ? `${text} (${why})` : text, range: this.env.rangeOf(m) };
+    return { field: 'opaque', negate: false, what: why ? `${text} (${why})` : text, range: this.env.rangeBetween(m.first, m.last) };
   }
 
   // ---- verdicts ---------------------------------------------------------------------------------
 
   private verdictAction(v: VerdictNode): Action {
     const chain = v.kind === 'jump' || v.kind === 'goto' ? this.chainName(v) : undefined;
-    return verdictToAction(v.kind, chain, this.env.rangeOf(v));
+    return verdictToAction(v.kind, chain, this.env.rangeBetween(v.first, v.last));
   }
 
   /** The target of jump/goto: must be a chain of the same table. */
