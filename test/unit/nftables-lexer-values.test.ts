@@ -28,6 +28,15 @@ const CASES: [string, string[]][] = [
   ['abc*', ['star:abc*']],
   ['[fe80::1]', ['addr6:fe80::1']],
   ['ip saddr 1.2.3.4/32 accept', ['word:ip', 'word:saddr', 'addr4:1.2.3.4', 'punct:/', 'num:32', 'word:accept']],
+  ['1.2.3.4-1.2.3.9', ['addr4:1.2.3.4', 'punct:-', 'addr4:1.2.3.9']],
+  ['10.0.0.1:80', ['addr4:10.0.0.1', 'punct::', 'num:80']],
+  ['1.2.3.4e', ['addr4:1.2.3.4', 'word:e']],
+  ['1.2.3', ['num:1', 'word:.2.3']],
+  ['1.2.3.4/24,', ['addr4:1.2.3.4', 'punct:/', 'num:24', 'punct:,']],
+  ['9.9.9.9_a', ['addr4:9.9.9.9', 'word:_a']],
+  ['1.2.3.4.', ['addr4:1.2.3.4', 'punct:.']],
+  ['12.5s', ['num:12', 'word:.5s']],
+  ['1.1.1.1\n', ['addr4:1.1.1.1', 'nl:\n']],
 ];
 
 test('value tokens: the longest pattern wins, ties go to the first nft tries', () => {

@@ -275,8 +275,14 @@ function matchValue(text: string, i: number): boolean {
     if (next !== C.COLON && next !== C.DOT) {
       if (isLetter(c)) return matchString(text, i);
       if (!letters) return setFound('num', i, j, j);
-    }
+    } else if (next === C.DOT && !letters) return matchDottedDigits(text, i, j);
   }
+  return matchValueSlowly(text, i);
+}
+
+/** matchValue past its fast paths: every pattern that may start with the character at `i`. */
+function matchValueSlowly(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
   if (c === C.LBRACK) {
     const m = matchIp6(text, i + 1);
     return m !== undefined && text.charCodeAt(m) === C.RBRACK && setFound('addr6', i + 1, m, m + 1);
@@ -311,6 +317,20 @@ function matchValue(text: string, i: number): boolean {
     if (hexEnd >= found.end) setFound(kind, i, hexEnd, hexEnd);
   }
   return found.end >= 0;
+}
+
+/**
+ * Digits up to `digitsEnd`, then a dot. When the run of digits and dots ends at a character
+ * that continues no other pattern (no letter: hex, time unit; no ':'), only a dotted quad or
+ * the number can match, so the other patterns need no trying (most addresses of a file).
+ */
+function matchDottedDigits(text: string, i: number, digitsEnd: number): boolean {
+  let k = digitsEnd;
+  for (let d = text.charCodeAt(k); isDigit(d) || d === C.DOT; d = text.charCodeAt(++k));
+  const after = text.charCodeAt(k);
+  if (isLetter(after) || after === C.COLON) return matchValueSlowly(text, i);
+  const m4 = matchIp4(text, i);
+  return m4 !== undefined ? setFound('addr4', i, m4, m4) : setFound('num', i, digitsEnd, digitsEnd);
 }
 
 function matchString(text: string, i: number): true {
