@@ -1,36 +1,10 @@
 // Realistic generated rulesets for the benchmarks: prefixes of all lengths, single ports, ranges and
 // multiport lists, tcp/udp/icmp, user chains jumped to from INPUT, a conntrack rule first and a
 // default deny last. Seeded, so every run measures the same files.
-
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    // mulberry32
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-interface Gen {
-  rnd: () => number;
-  int(lo: number, hi: number): number;
-  pick<T>(xs: readonly T[]): T;
-}
-
-function gen(seed: number): Gen {
-  const rnd = prng(seed);
-  return {
-    rnd,
-    int: (lo, hi) => lo + Math.floor(rnd() * (hi - lo + 1)),
-    pick: (xs) => xs[Math.floor(rnd() * xs.length)],
-  };
-}
+import { Rng } from '../test/rng';
 
 /** Prefix lengths weighted as real rulesets use them: many /32 and /24, some /16, few short ones. */
-function prefix(g: Gen, len = g.pick([32, 32, 32, 32, 32, 32, 24, 24, 24, 24, 28, 29, 30, 27, 26, 25, 23, 22, 20, 19, 16, 16, 12])): string {
+function prefix(g: Rng, len = g.pick([32, 32, 32, 32, 32, 32, 24, 24, 24, 24, 28, 29, 30, 27, 26, 25, 23, 22, 20, 19, 16, 16, 12])): string {
   const a = g.int(1, 223);
   const addr = ((a << 24) | (g.int(0, 255) << 16) | (g.int(0, 255) << 8) | g.int(0, 255)) >>> 0;
   const net = len === 0 ? 0 : (addr & (0xffffffff << (32 - len))) >>> 0;
@@ -39,16 +13,16 @@ function prefix(g: Gen, len = g.pick([32, 32, 32, 32, 32, 32, 24, 24, 24, 24, 28
 
 const PORTS = [22, 25, 53, 110, 143, 443, 465, 587, 993, 995, 1194, 3306, 5432, 6379, 8080, 8443, 9090, 9200, 27017];
 
-function match(g: Gen): string {
+function match(g: Rng): string {
   const parts: string[] = [];
   // Nearly every rule names its source; the few open to everyone are for public web ports.
-  if (g.rnd() < 0.01) return `-p tcp -m tcp --dport ${g.pick([80, 443])}`;
+  if (g.next() < 0.01) return `-p tcp -m tcp --dport ${g.pick([80, 443])}`;
   parts.push(`-s ${prefix(g)}`);
-  if (g.rnd() < 0.15) parts.push(`-d ${prefix(g)}`);
-  if (g.rnd() < 0.1) parts.push(`-i ${g.pick(['eth0', 'eth1', 'ens3', 'wg+', 'eth+'])}`);
-  const p = g.rnd();
+  if (g.next() < 0.15) parts.push(`-d ${prefix(g)}`);
+  if (g.next() < 0.1) parts.push(`-i ${g.pick(['eth0', 'eth1', 'ens3', 'wg+', 'eth+'])}`);
+  const p = g.next();
   if (p < 0.6) {
-    const port = g.rnd();
+    const port = g.next();
     if (port < 0.6) parts.push(`-p tcp -m tcp --dport ${g.pick(PORTS)}`);
     else if (port < 0.8) {
       const lo = g.int(1024, 60000);
@@ -60,7 +34,7 @@ function match(g: Gen): string {
 }
 
 export function generateIptables(rules: number, seed = 1): string {
-  const g = gen(seed);
+  const g = new Rng(seed);
   const lines = ['*filter', ':INPUT DROP [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]'];
   const chainCount = Math.max(1, Math.floor(rules / 500));
   const chains = Array.from({ length: chainCount }, (_, i) => `CUST${i}`);
@@ -74,12 +48,12 @@ export function generateIptables(rules: number, seed = 1): string {
     lines.push(`-A INPUT -s ${prefix(g, 8)} -j ${c}`);
     emitted++;
     for (let i = 0; i < perChain; i++) {
-      lines.push(`-A ${c} ${match(g)} -j ${g.rnd() < 0.7 ? 'ACCEPT' : g.rnd() < 0.8 ? 'DROP' : 'RETURN'}`);
+      lines.push(`-A ${c} ${match(g)} -j ${g.next() < 0.7 ? 'ACCEPT' : g.next() < 0.8 ? 'DROP' : 'RETURN'}`);
       emitted++;
     }
   }
   while (emitted < rules - 1) {
-    lines.push(`-A INPUT ${match(g)} -j ${g.rnd() < 0.65 ? 'ACCEPT' : g.rnd() < 0.7 ? 'DROP' : 'REJECT --reject-with icmp-port-unreachable'}`);
+    lines.push(`-A INPUT ${match(g)} -j ${g.next() < 0.65 ? 'ACCEPT' : g.next() < 0.7 ? 'DROP' : 'REJECT --reject-with icmp-port-unreachable'}`);
     emitted++;
   }
   lines.push('-A INPUT -j DROP');
@@ -87,15 +61,15 @@ export function generateIptables(rules: number, seed = 1): string {
   return lines.join('\n') + '\n';
 }
 
-function nftMatch(g: Gen): string {
+function nftMatch(g: Rng): string {
   const parts: string[] = [];
-  if (g.rnd() < 0.01) return `tcp dport ${g.pick([80, 443])}`;
+  if (g.next() < 0.01) return `tcp dport ${g.pick([80, 443])}`;
   parts.push(`ip saddr ${prefix(g)}`);
-  if (g.rnd() < 0.15) parts.push(`ip daddr ${prefix(g)}`);
-  if (g.rnd() < 0.1) parts.push(`iifname "${g.pick(['eth0', 'eth1', 'ens3', 'wg*'])}"`);
-  const p = g.rnd();
+  if (g.next() < 0.15) parts.push(`ip daddr ${prefix(g)}`);
+  if (g.next() < 0.1) parts.push(`iifname "${g.pick(['eth0', 'eth1', 'ens3', 'wg*'])}"`);
+  const p = g.next();
   if (p < 0.6) {
-    const port = g.rnd();
+    const port = g.next();
     if (port < 0.6) parts.push(`tcp dport ${g.pick(PORTS)}`);
     else if (port < 0.8) {
       const lo = g.int(1024, 60000);
@@ -107,7 +81,7 @@ function nftMatch(g: Gen): string {
 }
 
 export function generateNftables(rules: number, seed = 1): string {
-  const g = gen(seed);
+  const g = new Rng(seed);
   const chainCount = Math.max(1, Math.floor(rules / 500));
   const out: string[] = ['table inet filter {'];
   const perChain = Math.floor(rules * 0.5 / chainCount);
@@ -115,7 +89,7 @@ export function generateNftables(rules: number, seed = 1): string {
   for (let c = 0; c < chainCount; c++) {
     out.push(`  chain cust${c} {`);
     for (let i = 0; i < perChain; i++) {
-      out.push(`    ${nftMatch(g)} ${g.rnd() < 0.7 ? 'accept' : g.rnd() < 0.8 ? 'drop' : 'return'}`);
+      out.push(`    ${nftMatch(g)} ${g.next() < 0.7 ? 'accept' : g.next() < 0.8 ? 'drop' : 'return'}`);
       emitted++;
     }
     out.push('  }');
@@ -127,7 +101,7 @@ export function generateNftables(rules: number, seed = 1): string {
     emitted++;
   }
   while (emitted < rules) {
-    out.push(`    ${nftMatch(g)} ${g.rnd() < 0.65 ? 'accept' : g.rnd() < 0.7 ? 'drop' : 'reject'}`);
+    out.push(`    ${nftMatch(g)} ${g.next() < 0.65 ? 'accept' : g.next() < 0.7 ? 'drop' : 'reject'}`);
     emitted++;
   }
   out.push('  }', '}');

@@ -5,7 +5,7 @@
 // Each rule is kept both as text (what iptables-restore and fwlens read) and as a list of
 // conditions (what model.ts evaluates and what packets are aimed at).
 import { BITS, Family, formatIp, inCidrs, mask, parseCidr, prefixBounds } from './addr';
-import { Rng } from './rng';
+import { Rng } from '../rng';
 
 export type State = 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID';
 export const STATES: readonly State[] = ['NEW', 'ESTABLISHED', 'RELATED', 'INVALID'];

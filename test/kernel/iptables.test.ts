@@ -34,7 +34,7 @@ import { Family, formatIp } from './addr';
 import { generatePackets, generateRuleset, Packet, Ruleset, State } from './iptables-gen';
 import { kernelAnswer, KernelAnswer, kernelUnavailable, Namespaces, removeStaleNamespaces, run, runInKernel } from './kernel';
 import { evaluate, ModelAnswer } from './model';
-import { rulesetSeed } from './rng';
+import { rulesetSeed } from '../rng';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = process.env.FWLENS_CLI ? path.resolve(process.env.FWLENS_CLI) : path.join(ROOT, 'dist', 'cli.js');

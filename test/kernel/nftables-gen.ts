@@ -18,7 +18,7 @@
 //        of the connection state ("fwlk-ct-NEW", …). None of it has a verdict.
 import { BITS, Family, formatIp, inCidrs, parseCidr, prefixBounds } from './addr';
 import { BAD_SRC, DST_POOLS, ICMP_PACKET, LOCAL, Packet, RECV_IFACES, SRC_POOLS, State, STATES } from './iptables-gen';
-import { Rng } from './rng';
+import { Rng } from '../rng';
 
 export type NftFamily = 'ip' | 'ip6' | 'inet';
 export type Verdict = 'accept' | 'drop' | 'reject' | 'jump' | 'goto' | 'return' | 'none' | 'vmap';

@@ -50,7 +50,7 @@ import { Packet, RECV_IFACES } from './iptables-gen';
 import { DRIVER, Namespaces, removeStaleNamespaces, run } from './kernel';
 import { generateNftPackets, generateNftRuleset, NRuleset } from './nftables-gen';
 import { baseChainsFor, evaluateNft, kernelNftAnswer, NftAnswer, NftModelAnswer } from './nftables-model';
-import { rulesetSeed } from './rng';
+import { rulesetSeed } from '../rng';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = process.env.FWLENS_CLI ? path.resolve(process.env.FWLENS_CLI) : path.join(ROOT, 'dist', 'cli.js');

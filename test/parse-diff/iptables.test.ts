@@ -18,7 +18,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parseIptables } from '../../server/src/syntax/iptables/parser';
-import { generate, mutate, rng } from './iptables-gen';
+import { generate, mutate } from './iptables-gen';
+import { Rng } from '../rng';
 
 const ERROR_CODES = new Set(['syntax', 'invalid-value', 'undefined-reference']);
 const SEED = Number(process.env.FWLENS_SEED ?? 20240601);
@@ -117,14 +118,14 @@ function edgeInputs(): Input[] {
 }
 
 function generatedInputs(): Input[] {
-  const r = rng(SEED);
+  const r = new Rng(SEED);
   const out: Input[] = [];
   for (let i = 0; i < GENERATED; i++) {
-    const family: 4 | 6 = r() < 0.25 ? 6 : 4;
+    const family: 4 | 6 = r.next() < 0.25 ? 6 : 4;
     const valid = generate(r, family);
     if (i % 3 === 0) { out.push({ name: `gen-${i}`, text: valid, family, note: 'generated' }); continue; }
     let m = mutate(r, valid, family);
-    if (r() < 0.2) { const m2 = mutate(r, m.text, family); m = { text: m2.text, what: `${m.what}; ${m2.what}` }; }
+    if (r.next() < 0.2) { const m2 = mutate(r, m.text, family); m = { text: m2.text, what: `${m.what}; ${m2.what}` }; }
     out.push({ name: `gen-${i}`, text: m.text, family, note: m.what });
   }
   return out;

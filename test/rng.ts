@@ -1,5 +1,5 @@
 // A small seeded PRNG (mulberry32) so that every generated ruleset and packet can be reproduced
-// from the seed printed on failure.
+// from its seed: the kernel and parse suites and the benchmark generator all draw from it.
 
 export class Rng {
   private s: number;
