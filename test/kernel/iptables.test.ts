@@ -26,15 +26,15 @@
 // (iptables-nft refuses to load it) nor `!` next to an address list (iptables refuses).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { countBy, packetLines, writeCase } from './report';
 import { Family, formatIp } from './addr';
 import { generatePackets, generateRuleset, Packet, Ruleset, State } from './iptables-gen';
-import { kernelAnswer, KernelAnswer, kernelUnavailable, Namespaces, removeStaleNamespaces, run, runInKernel } from './kernel';
+import { kernelAnswer, KernelAnswer, kernelUnavailable, Namespaces, removeStaleNamespaces, runInKernel } from './kernel';
 import { evaluate, ModelAnswer } from './model';
 import { rulesetSeed } from '../rng';
+import { versusFwlens } from './versus';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = process.env.FWLENS_CLI ? path.resolve(process.env.FWLENS_CLI) : path.join(ROOT, 'dist', 'cli.js');
@@ -49,13 +49,6 @@ const FAMILY = process.env.FWLENS_KERNEL_FAMILY ?? 'both';
 
 const unavailable = kernelUnavailable();
 let ns: Namespaces | undefined;
-
-interface EngineAnswer {
-  verdict?: string;
-  range?: { start: { line: number; character: number }; end: { line: number; character: number } };
-  rule?: string | null;
-  error?: string;
-}
 
 interface Case {
   index: number;
@@ -212,76 +205,46 @@ test('kernel: the counters agree with the harness model (harness self-check)', {
 });
 
 test('kernel: fwlens query names the same deciding rule and verdict as the kernel', { skip: unavailable ? `${SKIP} (${unavailable})` : !existsSync(CLI) ? `${path.relative(ROOT, CLI)} is missing: run npm run build first` : false }, async () => {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'fwlens-kernel-'));
-  const mismatches: string[] = [];
-  let compared = 0;
-  let wrong = 0;
-  let unanswered = 0;
-  let failedRulesets = 0;
-  try {
-    for (const c of cases) {
-      if (c.loadError) continue;
-      const dir = path.join(tmp, String(c.index));
-      mkdirSync(dir);
-      const rulesFile = path.join(dir, c.rs.family === 6 ? 'rules.v6' : 'rules.v4');
-      const packetsFile = path.join(dir, 'packets.jsonl');
-      writeFileSync(rulesFile, c.rs.text);
-      writeFileSync(packetsFile, packetLines(c.packets));
-      const t0 = performance.now();
-      const r = await run(process.execPath, [CLI, 'query', rulesFile, '--packets', packetsFile]);
-      timing.engine += performance.now() - t0;
-      const lines = (r.stdout ?? '').split('\n').filter((l) => l.trim());
-      const bad: unknown[] = [];
-      if (r.status !== 0 || lines.length !== c.packets.length) {
-        unanswered += c.packets.length;
-        failedRulesets++;
-        const stderr = (r.stderr ?? '').trim();
-        const why = (/^\w*Error: .*$/m.exec(stderr) ?? [stderr.split('\n').pop() ?? ''])[0].slice(0, 300);
-        const msg = `ruleset ${c.index} (${c.rs.family === 6 ? 'rules.v6' : 'rules.v4'}): fwlens exit ${r.status}, ${lines.length} answers for ${c.packets.length} packets: ${why}`;
-        if (mismatches.length < 40) mismatches.push(msg);
-        writeArtifact(c, 'fwlens-mismatches.json', { error: msg, stderr }, r.stdout);
-        continue;
-      }
-      c.packets.forEach((p, i) => {
-        const k = c.kernel[i];
-        if (k.error) return; // harness trouble: reported by the self-check
-        compared++;
-        let e: EngineAnswer;
-        try {
-          e = JSON.parse(lines[i]) as EngineAnswer;
-        } catch {
-          e = { error: `not JSON: ${lines[i]}` };
-        }
-        const eLine = e.range?.start?.line;
-        // When the policy decided, `:INPUT DROP` and a later `-P INPUT DROP` both name it.
-        const lineOk = eLine === k.line || (!k.rule && eLine !== undefined && c.rs.policyLines.includes(eLine));
-        if (e.error || e.verdict !== k.verdict || !lineOk) {
-          wrong++;
-          const fw = e.error ? `error: ${e.error}` : `${e.verdict} by line ${eLine === undefined ? '?' : eLine + 1}: ${e.rule ?? '(policy)'}`;
-          bad.push({
-            packet: p.spec,
-            aimedAt: p.aim >= 0 ? `line ${p.aim + 1}` : 'random',
-            wire: { state: p.state, proto: p.proto, icmp: p.icmpType === undefined ? undefined : `${p.icmpType}/${p.icmpCode}`, src: formatIp(p.family, p.src), dst: formatIp(p.family, p.dst) },
-            kernel: describeKernel(c.rs, k),
-            kernelPath: k.hits.map((h) => `${h.line + 1}: ${h.text}`),
-            fwlens: fw,
-            fwlensAnswer: e,
-          });
-          if (mismatches.length < 25) mismatches.push(`ruleset ${c.index} (${c.rs.family === 6 ? 'rules.v6' : 'rules.v4'}) packet ${i}: ${describePacket(p)}\n    kernel ${describeKernel(c.rs, k)}\n    fwlens ${fw}`);
-        }
-      });
-      if (bad.length) {
-        const d = writeArtifact(c, 'fwlens-mismatches.json', bad, r.stdout);
-        if (mismatches.length < 40) mismatches.push(`  (ruleset ${c.index}: ${bad.length} mismatches, details in ${path.relative(ROOT, d)})`);
-      }
-    }
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  const summary = `${compared} packets compared in ${cases.length - failedRulesets} rulesets, ${wrong} mismatches` +
-    (failedRulesets ? `; fwlens failed outright on ${failedRulesets} rulesets (${unanswered} packets)` : '');
+  const file = (c: Case) => (c.rs.family === 6 ? 'rules.v6' : 'rules.v4');
+  const t = await versusFwlens({
+    cli: CLI,
+    cases,
+    tmpPrefix: 'fwlens-kernel-',
+    parallel: 1,
+    input: (c) => ({ name: file(c), text: c.rs.text }),
+    label: (c) => `ruleset ${c.index} (${file(c)})`,
+    skip: (c, i) => !!c.kernel[i].error,
+    agrees: (c, i, e) => {
+      const k = c.kernel[i];
+      const eLine = e.range?.start?.line;
+      // When the policy decided, `:INPUT DROP` and a later `-P INPUT DROP` both name it.
+      const lineOk = eLine === k.line || (!k.rule && eLine !== undefined && c.rs.policyLines.includes(eLine));
+      return e.verdict === k.verdict && lineOk;
+    },
+    mismatch: (c, i, e, fw) => {
+      const p = c.packets[i];
+      const k = c.kernel[i];
+      return {
+        entry: {
+          packet: p.spec,
+          aimedAt: p.aim >= 0 ? `line ${p.aim + 1}` : 'random',
+          wire: { state: p.state, proto: p.proto, icmp: p.icmpType === undefined ? undefined : `${p.icmpType}/${p.icmpCode}`, src: formatIp(p.family, p.src), dst: formatIp(p.family, p.dst) },
+          kernel: describeKernel(c.rs, k),
+          kernelPath: k.hits.map((h) => `${h.line + 1}: ${h.text}`),
+          fwlens: fw,
+          fwlensAnswer: e,
+        },
+        text: `${describePacket(p)}\n    kernel ${describeKernel(c.rs, k)}\n    fwlens ${fw}`,
+      };
+    },
+    writeArtifact,
+    relative: (d) => path.relative(ROOT, d),
+  });
+  timing.engine = t.engineMs;
+  const summary = `${t.compared} packets compared in ${cases.length - t.failedRulesets} rulesets, ${t.wrong} mismatches` +
+    (t.failedRulesets ? `; fwlens failed outright on ${t.failedRulesets} rulesets (${t.unanswered} packets)` : '');
   console.log(`# fwlens vs kernel: ${summary}; fwlens ${Math.round(timing.engine)} ms`);
-  assert.ok(wrong + unanswered === 0, `fwlens disagrees with the kernel (seed ${SEED}): ${summary}\n${mismatches.join('\n')}\n(artifacts in ${path.relative(ROOT, ARTIFACTS)})`);
+  assert.ok(t.wrong + t.unanswered === 0, `fwlens disagrees with the kernel (seed ${SEED}): ${summary}\n${t.mismatches.join('\n')}\n(artifacts in ${path.relative(ROOT, ARTIFACTS)})`);
 });
 
 // The harness's own promise: it produces the connection states it claims, in both families.

@@ -41,7 +41,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { countBy, packetLines, writeCase } from './report';
@@ -51,6 +51,7 @@ import { DRIVER, Namespaces, removeStaleNamespaces, run } from './kernel';
 import { generateNftPackets, generateNftRuleset, NRuleset } from './nftables-gen';
 import { baseChainsFor, evaluateNft, kernelNftAnswer, NftAnswer, NftModelAnswer } from './nftables-model';
 import { rulesetSeed } from '../rng';
+import { EngineAnswer, versusFwlens } from './versus';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = process.env.FWLENS_CLI ? path.resolve(process.env.FWLENS_CLI) : path.join(ROOT, 'dist', 'cli.js');
@@ -75,13 +76,6 @@ function nftUnavailable(): string | undefined {
 
 const unavailable = nftUnavailable();
 let ns: Namespaces | undefined;
-
-interface EngineAnswer {
-  verdict?: string;
-  range?: { start: { line: number; character: number }; end: { line: number; character: number } };
-  rule?: string | null;
-  error?: string;
-}
 
 interface Case {
   index: number;
@@ -244,81 +238,39 @@ test('nftables kernel: the counters agree with the harness model (harness self-c
 test('nftables kernel: fwlens query names the same deciding line and verdict as the kernel', {
   skip: unavailable ? `${SKIP} (${unavailable})` : !existsSync(CLI) ? `${path.relative(ROOT, CLI)} is missing: run npm run build first` : false,
 }, async () => {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'fwlens-kernel-nft-'));
-  const mismatches: string[] = [];
-  let compared = 0;
-  let wrong = 0;
-  let unanswered = 0;
-  let failedRulesets = 0;
-  try {
-    const todo = cases.filter((c) => !c.loadError);
-    // Two fwlens processes at a time (the machine has two cores).
-    const outputs = new Map<Case, Awaited<ReturnType<typeof run>>>();
-    const t0 = performance.now();
-    let next = 0;
-    await Promise.all([0, 1].map(async () => {
-      while (next < todo.length) {
-        const c = todo[next++];
-        const dir = path.join(tmp, String(c.index));
-        mkdirSync(dir);
-        writeFileSync(path.join(dir, 'ruleset.nft'), c.rs.text);
-        writeFileSync(path.join(dir, 'packets.jsonl'), packetLines(c.packets));
-        outputs.set(c, await run(process.execPath, [CLI, 'query', path.join(dir, 'ruleset.nft'), '--packets', path.join(dir, 'packets.jsonl')]));
-      }
-    }));
-    timing.engine = performance.now() - t0;
-    for (const c of todo) {
-      const r = outputs.get(c)!;
-      const lines = r.stdout.split('\n').filter((l) => l.trim());
-      if (r.status !== 0 || lines.length !== c.packets.length) {
-        unanswered += c.packets.length;
-        failedRulesets++;
-        const stderr = r.stderr.trim();
-        const why = (/^\w*Error: .*$/m.exec(stderr) ?? [stderr.split('\n').pop() ?? ''])[0].slice(0, 300);
-        const msg = `ruleset ${c.index}: fwlens exit ${r.status}, ${lines.length} answers for ${c.packets.length} packets: ${why}`;
-        if (mismatches.length < 40) mismatches.push(msg);
-        writeArtifact(c, 'fwlens-mismatches.json', { error: msg, stderr }, r.stdout);
-        continue;
-      }
-      const bad: unknown[] = [];
-      c.packets.forEach((p, i) => {
-        const k = c.kernel[i];
-        if (k.error) return; // harness trouble: reported by the self-check
-        compared++;
-        let e: EngineAnswer;
-        try {
-          e = JSON.parse(lines[i]) as EngineAnswer;
-        } catch {
-          e = { error: `not JSON: ${lines[i]}` };
-        }
-        const eLine = e.range?.start?.line;
-        if (e.error || e.verdict !== k.verdict || eLine !== k.line) {
-          wrong++;
-          const fw = e.error ? `error: ${e.error}` : `${e.verdict} by line ${eLine === undefined ? '?' : eLine + 1}: ${e.rule ?? '(policy)'}`;
-          bad.push({
-            packet: p.spec,
-            aimedAt: p.aim >= 0 ? `line ${p.aim + 1}` : 'random',
-            wire: { family: p.family, state: p.state, proto: p.proto, icmp: p.icmpType === undefined ? undefined : `${p.icmpType}/${p.icmpCode}`, src: formatIp(p.family, p.src), dst: formatIp(p.family, p.dst) },
-            kernel: describe(k),
-            kernelCounters: hitsText(k.hits),
-            fwlens: fw,
-            fwlensAnswer: e,
-          });
-          if (mismatches.length < 25) mismatches.push(`ruleset ${c.index} packet ${i}: ${JSON.stringify(p.spec)}\n    kernel ${describe(k)}\n    fwlens ${fw}`);
-        }
-      });
-      if (bad.length) {
-        const d = writeArtifact(c, 'fwlens-mismatches.json', bad, r.stdout);
-        if (mismatches.length < 40) mismatches.push(`  (ruleset ${c.index}: ${bad.length} mismatches, details in ${path.relative(ROOT, d)})`);
-      }
-    }
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  const summary = `${compared} packets compared in ${cases.length - failedRulesets} rulesets, ${wrong} mismatches` +
-    (failedRulesets ? `; fwlens failed outright on ${failedRulesets} rulesets (${unanswered} packets)` : '');
+  const t = await versusFwlens({
+    cli: CLI,
+    cases,
+    tmpPrefix: 'fwlens-kernel-nft-',
+    parallel: 2, // the machine has two cores
+    input: (c) => ({ name: 'ruleset.nft', text: c.rs.text }),
+    label: (c) => `ruleset ${c.index}`,
+    skip: (c, i) => !!c.kernel[i].error,
+    agrees: (c, i, e) => e.verdict === c.kernel[i].verdict && e.range?.start?.line === c.kernel[i].line,
+    mismatch: (c, i, e, fw) => {
+      const p = c.packets[i];
+      const k = c.kernel[i];
+      return {
+        entry: {
+          packet: p.spec,
+          aimedAt: p.aim >= 0 ? `line ${p.aim + 1}` : 'random',
+          wire: { family: p.family, state: p.state, proto: p.proto, icmp: p.icmpType === undefined ? undefined : `${p.icmpType}/${p.icmpCode}`, src: formatIp(p.family, p.src), dst: formatIp(p.family, p.dst) },
+          kernel: describe(k),
+          kernelCounters: hitsText(k.hits),
+          fwlens: fw,
+          fwlensAnswer: e,
+        },
+        text: `${JSON.stringify(p.spec)}\n    kernel ${describe(k)}\n    fwlens ${fw}`,
+      };
+    },
+    writeArtifact,
+    relative: (d) => path.relative(ROOT, d),
+  });
+  timing.engine = t.engineMs;
+  const summary = `${t.compared} packets compared in ${cases.length - t.failedRulesets} rulesets, ${t.wrong} mismatches` +
+    (t.failedRulesets ? `; fwlens failed outright on ${t.failedRulesets} rulesets (${t.unanswered} packets)` : '');
   console.log(`# fwlens vs kernel (nftables): ${summary}; fwlens ${Math.round(timing.engine)} ms`);
-  assert.ok(wrong + unanswered === 0, `fwlens disagrees with the kernel (seed ${SEED}): ${summary}\n${mismatches.join('\n')}\n(artifacts in ${path.relative(ROOT, ARTIFACTS)}; REPRODUCE file in each)`);
+  assert.ok(t.wrong + t.unanswered === 0, `fwlens disagrees with the kernel (seed ${SEED}): ${summary}\n${t.mismatches.join('\n')}\n(artifacts in ${path.relative(ROOT, ARTIFACTS)}; REPRODUCE file in each)`);
 });
 
 // Hand cases: the several-base-chains convention on a fixed ruleset with known answers, so that a
