@@ -7,6 +7,7 @@ import { loadIptables } from '../syntax/iptables/lower';
 import { LineCache, newLineCache } from '../syntax/iptables/parser';
 import type { CompileCache } from '../analysis/compile';
 import { loadNftables } from '../syntax/nftables/lower';
+import { LowerCache, newLowerCache } from '../syntax/nftables/lower-cache';
 
 export type LanguageId = 'iptables' | 'nftables';
 
@@ -43,12 +44,15 @@ export interface LoadOptions {
 
 /** Caches one document's analyses pass to the next; results are the same with or without them. */
 export interface Reuse {
+  /** iptables: the clean rule lines of the last parse. */
   lines: LineCache;
+  /** nftables: the rules lowered from their own text alone. */
+  lowered: LowerCache;
   compiled: CompileCache;
 }
 
 export function newReuse(): Reuse {
-  return { lines: newLineCache(), compiled: { sets: new Map() } };
+  return { lines: newLineCache(), lowered: newLowerCache(), compiled: { sets: new Map() } };
 }
 
 const NFT_NAMES = /(\.nft|(^|[/\\])nftables\.conf|(^|[/\\])nftables[/\\][^/\\]*\.conf)$/i;
@@ -82,7 +86,7 @@ export function analyzeDocument(text: string, opts: LoadOptions = {}): DocumentA
   if (!language) return { error: 'cannot tell whether this is an iptables-save or an nftables file (name it *.rules / *.nft, or give the language)' };
   const loaded = language === 'iptables'
     ? loadIptables(text, familyHint(opts.fileName), opts.reuse?.lines)
-    : loadNftables(text, { path: opts.fileName, readFile: opts.readFile });
+    : loadNftables(text, { path: opts.fileName, readFile: opts.readFile }, opts.reuse?.lowered);
   const settings = opts.settings ?? DEFAULT_SETTINGS;
   const analysis = analyzePolicy(loaded.policy, { sensitivePorts: settings.sensitivePorts, adminPorts: settings.adminPorts }, opts.reuse?.compiled);
   const findings = applySettings([...loaded.findings, ...analysis.findings], settings);

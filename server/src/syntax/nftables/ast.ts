@@ -99,6 +99,8 @@ export type Stmt = MatchStmt | VerdictStmt | VmapStmt | ChainStmt | RejectStmt |
 export interface RuleNode extends Span {
   stmts: Stmt[];
   comment?: string;
+  /** Names a variable (`$x`): its meaning depends on a define elsewhere. */
+  usesVar: boolean;
 }
 
 // ---- declarations and commands -------------------------------------------------------------

@@ -10,6 +10,7 @@ import type { Cursor } from './cursor';
 import type { Token } from './lexer';
 import { DATATYPE_BITS } from './datatypes';
 import { namedPriority, SET_DATATYPES, UNQUALIFIED_DATATYPES } from './keywords';
+import { endLowering, keepLowered, LowerCache, lowerKey, reuseLowered } from './lower-cache';
 import { checkMapKeys, intervalConflict, lowerRule, RuleEnv, selectorInfo } from './rules';
 import type { ChainState, LoweredRule, ResolvedElem, SetState, TableState, TypeInfo, VerdictValue } from './state';
 import { isInterval, itemsEqual, Report, ValueError, ValueResolver } from './values';
@@ -32,7 +33,8 @@ export class Evaluator {
   private readonly pending: Pending[] = [];
   private quiet = false;
 
-  constructor(private readonly cur: Cursor) {}
+  /** `cache`: the rules kept from the document's previous analysis (see lower-cache.ts). */
+  constructor(private readonly cur: Cursor, private readonly cache?: LowerCache) {}
 
   private readonly report: Report = (code, message, at, data) => {
     if (!this.quiet) this.cur.problem(code, message, at, data);
@@ -56,6 +58,7 @@ export class Evaluator {
       if (again) Object.assign(p.lowered, { variants: again.variants });
     }
     this.quiet = false;
+    if (this.cache) endLowering(this.cache);
     return this.tables;
   }
 
@@ -391,6 +394,24 @@ export class Evaluator {
   }
 
   private lower(c: ChainState, rule: RuleNode): LoweredRule | undefined {
+    const cache = this.cache;
+    // Rules of included files and rules naming a variable are never kept.
+    if (!cache || rule.first.src !== 0 || rule.last.src !== 0 || rule.usesVar) return this.lowerNow(c, rule);
+    const range = this.rangeBetween(rule.first, rule.last);
+    const key = lowerKey(c.table.key, range.start.character, this.cur.sources[0].text.slice(rule.first.pos, rule.last.end));
+    const line = range.start.line;
+    const reused = reuseLowered(cache, key, line);
+    if (reused) return { node: rule, range, text: reused.text, comment: rule.comment, variants: reused.variants, key };
+    const problems = this.cur.problems.length;
+    const lowered = this.lowerNow(c, rule);
+    if (lowered?.pure && this.cur.problems.length === problems) {
+      lowered.key = key;
+      keepLowered(cache, key, line, lowered);
+    }
+    return lowered;
+  }
+
+  private lowerNow(c: ChainState, rule: RuleNode): LoweredRule | undefined {
     const lowered = lowerRule(this.env(c), rule);
     if (lowered?.usesSet) this.pending.push({ rule, chain: c, lowered });
     return lowered;

@@ -26,6 +26,7 @@ import type { Token } from './lexer';
 import { Evaluator } from './evaluate';
 import { parseNftables, ParseOptions, ParseResult } from './parser';
 import { familiesOf, TableState } from './state';
+import type { LowerCache } from './lower-cache';
 
 export const HOOK_ORDER = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
 
@@ -39,15 +40,16 @@ export interface NftablesLoad {
   rangeOf: (node: Span | Token) => Range;
 }
 
-export function loadNftables(text: string, opts: ParseOptions = {}): NftablesLoad {
+/** `cache`: the language server's, kept from the document's previous version (see lower-cache.ts). */
+export function loadNftables(text: string, opts: ParseOptions = {}, cache?: LowerCache): NftablesLoad {
   const parsed = parseNftables(text, opts);
-  const { policy, findings } = lowerNftables(parsed);
+  const { policy, findings } = lowerNftables(parsed, cache);
   const cur = parsed.cursor;
   return { file: parsed.file, policy, findings, includes: parsed.sources.slice(1).map((s) => s.path ?? ''), rangeOf: (n) => cur.rangeOf(n) };
 }
 
-export function lowerNftables(parsed: ParseResult): { policy: Policy; findings: Finding[] } {
-  const tables = new Evaluator(parsed.cursor).run(parsed.file);
+export function lowerNftables(parsed: ParseResult, cache?: LowerCache): { policy: Policy; findings: Finding[] } {
+  const tables = new Evaluator(parsed.cursor, cache).run(parsed.file);
   const policy = buildPolicy(tables);
   return { policy, findings: toFindings(parsed) };
 }
@@ -63,9 +65,11 @@ function buildPolicy(states: TableState[]): Policy {
     for (const c of t.chains.values()) {
       const rules: Rule[] = [];
       for (const r of c.rules) {
-        for (const v of r.variants) {
-          rules.push({ index: rules.length, chain: c.name, table: t.key, conditions: v.conditions, action: v.action, range: r.range, text: r.text, comment: r.comment });
-        }
+        r.variants.forEach((v, i) => {
+          // A kept rule's key names its conditions; each variant of a verdict map has its own.
+          const key = r.key === undefined ? undefined : `${r.key}\u0000${i}`;
+          rules.push({ index: rules.length, chain: c.name, table: t.key, conditions: v.conditions, action: v.action, range: r.range, text: r.text, comment: r.comment, key });
+        });
       }
       const chain: Chain = { name: c.name, table: t.key, range: c.range, rules, family: fam };
       if (c.hook && c.hookName) {

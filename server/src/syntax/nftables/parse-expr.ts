@@ -429,6 +429,7 @@ export abstract class ExprParser {
     const cur = this.cur;
     const first = cur.expect('$');
     const name = cur.identifier('a variable name');
+    cur.varUses++;
     const def = cur.lookup(name.text);
     if (!def) throw new UnknownVariable(name);
     return { t: 'var', name: name.text, def, first, last: name };

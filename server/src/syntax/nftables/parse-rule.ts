@@ -21,6 +21,7 @@ export class RuleParser extends ExprParser {
   parseRule(): RuleNode {
     const cur = this.cur;
     const first = cur.peek();
+    const vars = cur.varUses;
     const stmts: Stmt[] = [];
     let comment: string | undefined;
     while (!this.atRuleEnd()) {
@@ -33,7 +34,7 @@ export class RuleParser extends ExprParser {
       stmts.push(this.parseStatement());
     }
     if (stmts.length === 0) throw new ParseError(cur.peek(), `expected a statement, found ${describe(cur.peek())}`);
-    return { first, last: cur.prev, stmts, comment };
+    return { first, last: cur.prev, stmts, comment, usesVar: cur.varUses !== vars };
   }
 
   private atRuleEnd(): boolean {

@@ -86,6 +86,8 @@ class RuleEval {
   private firstEffect?: string;
   /** A named set was looked up: the lowering depends on its final contents. */
   usesSet = false;
+  /** A chain, an object or an anonymous chain was looked up or made: not only the rule's own text. */
+  private external = false;
 
   constructor(private readonly env: RuleEnv) {
     const report: Report = (code, message, at, data) => {
@@ -124,7 +126,7 @@ class RuleEval {
     const variants = this.branches
       ? this.branches.map((b) => ({ conditions: [...this.conds, ...b.conditions], action: b.action }))
       : [{ conditions: this.conds, action }];
-    return { node: rule, range, text, comment: rule.comment, variants, usesSet: this.usesSet };
+    return { node: rule, range, text, comment: rule.comment, variants, usesSet: this.usesSet, pure: !this.usesSet && !this.external && !rule.usesVar };
   }
 
   private statement(stmt: Stmt): void {
@@ -142,6 +144,7 @@ class RuleEval {
         this.terminal = stmt;
         return;
       case 'chain': {
+        this.external = true;
         const c = this.env.anonymousChain(this.env.chain, stmt);
         if (c) this.action = { kind: stmt.kind, chain: c.name, range: this.env.rangeOf({ first: stmt.first, last: stmt.first }) };
         this.terminal = stmt;
@@ -423,6 +426,7 @@ class RuleEval {
       return undefined;
     }
     const name = t.tok.kind === 'quoted' ? t.tok.text : t.tok.text;
+    this.external = true;
     const target = this.env.table.chains.get(name);
     if (!target) {
       this.error('undefined-reference', `chain '${name}' does not exist in table ${this.env.table.key}`, v.target ?? v);
@@ -622,6 +626,7 @@ class RuleEval {
       let n = stmt.objRef.name;
       while (n.t === 'var' && n.def) n = n.def.value;
       if (n.t === 'val') {
+        this.external = true;
         const kind = this.env.table.objs.get(n.tok.text);
         if (kind !== stmt.objRef.kind) this.error('undefined-reference', `${stmt.objRef.kind} '${n.tok.text}' does not exist in table ${this.env.table.key}`, stmt.objRef.name);
       }

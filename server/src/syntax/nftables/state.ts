@@ -57,6 +57,10 @@ export interface LoweredRule {
   variants: { conditions: Condition[]; action: Action }[];
   /** Depends on named sets (lowered again once all sets have their final contents). */
   usesSet?: boolean;
+  /** Read nothing but its own tokens and the table's family (no set, chain, object or variable). */
+  pure?: boolean;
+  /** Its key in the document's lowering cache (lower-cache.ts), when it has one. */
+  key?: string;
 }
 
 export interface ChainState {
