@@ -10,7 +10,7 @@ import type { Cursor } from './cursor';
 import type { Token } from './lexer';
 import { DATATYPE_BITS } from './datatypes';
 import { namedPriority, SET_DATATYPES, UNQUALIFIED_DATATYPES } from './keywords';
-import { endLowering, keepLowered, LowerCache, lowerKey, reuseLowered } from './lower-cache';
+import { endLowering, keepLowered, LowerCache, reuseLowered, startLowering } from './lower-cache';
 import { checkMapKeys, intervalConflict, lowerRule, RuleEnv, selectorInfo } from './rules';
 import type { ChainState, LoweredRule, ResolvedElem, SetState, TableState, TypeInfo, VerdictValue } from './state';
 import { isInterval, itemsEqual, Report, ValueError, ValueResolver } from './values';
@@ -49,6 +49,7 @@ export class Evaluator {
   private rangeBetween = (first: Token, last: Token): Range => this.cur.rangeBetween(first, last);
 
   run(file: NftFile): TableState[] {
+    if (this.cache) startLowering(this.cache);
     for (const cmd of file.commands) this.command(cmd);
     // Sets may still have changed after a rule was read (add element, flush set): lower the
     // rules that use them again with the final contents, without reporting twice.
@@ -398,16 +399,13 @@ export class Evaluator {
     // Rules of included files and rules naming a variable are never kept.
     if (!cache || rule.first.src !== 0 || rule.last.src !== 0 || rule.usesVar) return this.lowerNow(c, rule);
     const range = this.rangeBetween(rule.first, rule.last);
-    const key = lowerKey(c.table.key, range.start.character, this.cur.sources[0].text.slice(rule.first.pos, rule.last.end));
-    const line = range.start.line;
-    const reused = reuseLowered(cache, key, line);
-    if (reused) return { node: rule, range, text: reused.text, comment: rule.comment, variants: reused.variants, key };
+    const source = this.cur.sources[0].text.slice(rule.first.pos, rule.last.end);
+    const { line, character } = range.start;
+    const reused = reuseLowered(cache, source, c.table.key, character, line);
+    if (reused) return { node: rule, range, text: reused.text, comment: rule.comment, variants: reused.variants, keys: reused.keys };
     const problems = this.cur.problems.length;
     const lowered = this.lowerNow(c, rule);
-    if (lowered?.pure && this.cur.problems.length === problems) {
-      lowered.key = key;
-      keepLowered(cache, key, line, lowered);
-    }
+    if (lowered?.pure && this.cur.problems.length === problems) lowered.keys = keepLowered(cache, source, c.table.key, character, line, lowered).keys;
     return lowered;
   }
 

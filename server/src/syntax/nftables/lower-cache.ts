@@ -3,55 +3,81 @@
 //
 // A rule is kept only when its lowering read nothing but its own tokens and its table's family:
 // no named set or map, no variable, no chain or object lookup, no anonymous chain, and no
-// problem reported (evaluate.ts decides; rules.ts says what the rule looked up). Its key is then
-// its table, the column it starts at and its source text. The same key on another line stands
-// for the same conditions and actions with every range moved by the line difference: the text,
-// and so the layout of every token inside it, is the same.
+// problem reported (evaluate.ts decides; rules.ts says what the rule looked up). It is found
+// again by its source text, table and starting column. The same rule on another line stands for
+// the same conditions and actions with every range moved by the line difference: the text, and
+// so the layout of every token inside it, is the same.
 import type { Action, Condition, Range } from '../../model/policy';
 import type { LoweredRule } from './state';
 
 type Variants = LoweredRule['variants'];
 
 interface Kept {
-  /** The line the rule started on when its variants were made. */
+  table: string;
+  column: number;
+  /** The line the rule started on when `variants` were made. */
   line: number;
   text: string;
   variants: Variants;
+  /**
+   * One `Rule.key` per variant, made once: the same string objects from one analysis to the next
+   * keep their hash, so the compile cache's lookups do not hash long keys again.
+   */
+  keys: string[];
+  /** The analysis that last used it. */
+  used: number;
 }
 
 export interface LowerCache {
-  /** What the previous analysis kept. */
-  kept: Map<string, Kept>;
-  /** What this analysis uses: it replaces `kept` at the end, so the cache never outgrows the document. */
-  next: Map<string, Kept>;
+  /** By source text; a few entries when the same text stands in other tables or columns. */
+  bySource: Map<string, Kept[]>;
+  analysis: number;
 }
 
 export function newLowerCache(): LowerCache {
-  return { kept: new Map(), next: new Map() };
+  return { bySource: new Map(), analysis: 0 };
 }
 
-export function lowerKey(tableKey: string, column: number, source: string): string {
-  return `${tableKey}\u0000${column}\u0000${source}`;
+/** The start of an analysis. */
+export function startLowering(cache: LowerCache): void {
+  cache.analysis++;
 }
 
-/** The kept lowering of `key`, moved to `line`; undefined when there is none. */
-export function reuseLowered(cache: LowerCache, key: string, line: number): { text: string; variants: Variants } | undefined {
-  const k = cache.next.get(key) ?? cache.kept.get(key);
-  if (!k) return undefined;
-  const delta = line - k.line;
-  const here = delta === 0 ? k : { line, text: k.text, variants: k.variants.map((v) => ({ conditions: v.conditions.map((c) => moveCondition(c, delta)), action: moveAction(v.action, delta) })) };
-  cache.next.set(key, here);
-  return here;
+/** The kept lowering of `source` in `table` at `column`, moved to `line`; undefined when there is none. */
+export function reuseLowered(cache: LowerCache, source: string, table: string, column: number, line: number): Kept | undefined {
+  const list = cache.bySource.get(source);
+  if (!list) return undefined;
+  for (const k of list) {
+    if (k.table !== table || k.column !== column) continue;
+    const delta = line - k.line;
+    if (delta !== 0) {
+      // Fresh objects: the previous analysis may still be read (hovers) while this one is built.
+      k.variants = k.variants.map((v) => ({ conditions: v.conditions.map((c) => moveCondition(c, delta)), action: moveAction(v.action, delta) }));
+      k.line = line;
+    }
+    k.used = cache.analysis;
+    return k;
+  }
+  return undefined;
 }
 
-export function keepLowered(cache: LowerCache, key: string, line: number, rule: LoweredRule): void {
-  cache.next.set(key, { line, text: rule.text, variants: rule.variants });
+export function keepLowered(cache: LowerCache, source: string, table: string, column: number, line: number, rule: LoweredRule): Kept {
+  const base = `${table}\u0000${column}\u0000${source}\u0000`;
+  const k: Kept = { table, column, line, text: rule.text, variants: rule.variants, keys: rule.variants.map((_, i) => base + i), used: cache.analysis };
+  const list = cache.bySource.get(source);
+  if (list) list.push(k);
+  else cache.bySource.set(source, [k]);
+  return k;
 }
 
-/** The end of an analysis: what it used is what the next one may reuse. */
+/** The end of an analysis: what it did not use goes, so the cache never outgrows the document. */
 export function endLowering(cache: LowerCache): void {
-  cache.kept = cache.next;
-  cache.next = new Map();
+  for (const [source, list] of cache.bySource) {
+    if (list.every((k) => k.used === cache.analysis)) continue;
+    const left = list.filter((k) => k.used === cache.analysis);
+    if (left.length) cache.bySource.set(source, left);
+    else cache.bySource.delete(source);
+  }
 }
 
 function moveRange(r: Range, delta: number): Range {

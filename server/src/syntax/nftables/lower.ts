@@ -65,11 +65,11 @@ function buildPolicy(states: TableState[]): Policy {
     for (const c of t.chains.values()) {
       const rules: Rule[] = [];
       for (const r of c.rules) {
-        r.variants.forEach((v, i) => {
-          // A kept rule's key names its conditions; each variant of a verdict map has its own.
-          const key = r.key === undefined ? undefined : `${r.key}\u0000${i}`;
-          rules.push({ index: rules.length, chain: c.name, table: t.key, conditions: v.conditions, action: v.action, range: r.range, text: r.text, comment: r.comment, key });
-        });
+        const keys = r.keys;
+        for (let i = 0; i < r.variants.length; i++) {
+          const v = r.variants[i];
+          rules.push({ index: rules.length, chain: c.name, table: t.key, conditions: v.conditions, action: v.action, range: r.range, text: r.text, comment: r.comment, key: keys?.[i] });
+        }
       }
       const chain: Chain = { name: c.name, table: t.key, range: c.range, rules, family: fam };
       if (c.hook && c.hookName) {

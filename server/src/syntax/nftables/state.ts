@@ -59,8 +59,8 @@ export interface LoweredRule {
   usesSet?: boolean;
   /** Read nothing but its own tokens and the table's family (no set, chain, object or variable). */
   pure?: boolean;
-  /** Its key in the document's lowering cache (lower-cache.ts), when it has one. */
-  key?: string;
+  /** The `Rule.key` of each variant, when the document's lowering cache keeps the rule (lower-cache.ts). */
+  keys?: string[];
 }
 
 export interface ChainState {
