@@ -1,6 +1,7 @@
 // The syntax tree of an nftables ruleset file: what `nft -f` reads, before any name is resolved
 // (except `$variables`, which nft itself binds while parsing, in scope order). Every node keeps
 // the tokens it came from so that findings land on the exact text.
+import type { KeptRule } from './lower-cache';
 import type { Token } from './lexer';
 
 /** A node's extent: first and last token (both inclusive). */
@@ -101,6 +102,13 @@ export interface RuleNode extends Span {
   comment?: string;
   /** Names a variable (`$x`): its meaning depends on a define elsewhere. */
   usesVar: boolean;
+  /**
+   * A rule of a chain block alone on its line, read without any problem: when it is kept, the next
+   * version's parser may skip its text (lower-cache.ts).
+   */
+  wholeLine: boolean;
+  /** Skipped by the parser (no `stmts`): the lowering kept from the document's previous version. */
+  kept?: KeptRule;
 }
 
 // ---- declarations and commands -------------------------------------------------------------
@@ -168,6 +176,11 @@ export type TableItem =
   | { i: 'comment'; span: Span };
 
 export interface TableRef { familyTok?: Token; family: Family; nameTok: Token }
+
+/** The model's name of a table: `family name` (the evaluator's TableState.key). */
+export function tableKey(ref: TableRef): string {
+  return `${ref.family} ${ref.nameTok.text}`;
+}
 
 export type Command =
   | { c: 'table'; op: 'add' | 'create'; ref: TableRef; items: TableItem[] | undefined; span: Span }

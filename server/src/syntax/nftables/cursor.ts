@@ -96,6 +96,29 @@ export class Cursor {
     return t;
   }
 
+  /**
+   * The main file's current line from the current token to the newline, when nothing but that
+   * token has been read of it (the parser may skip a rule it kept); undefined otherwise.
+   */
+  restOfLine(): { text: string; first: Token; column: number } | undefined {
+    const f = this.frames[this.frames.length - 1];
+    const first = this.peek();
+    if (this.frames.length !== 1 || f.ahead.length !== 1 || first.src !== 0) return undefined;
+    const text = this.sources[0].text;
+    let end = text.indexOf('\n', first.pos);
+    if (end < 0) end = text.length;
+    const lineStarts = this.sources[0].lineStarts;
+    return { text: text.slice(first.pos, end), first, column: first.pos - lineStarts[lineStarts.length - 1] };
+  }
+
+  /** Consumes the rest of the line as `restOfLine` gave it; `last` is its last token. */
+  skipRestOfLine(last: Token): void {
+    const f = this.frames[0];
+    f.ahead.length = 0;
+    f.lexer.skipTo(last.end);
+    this.prev = last;
+  }
+
   /** Whether the current token is the word (keyword) `w`. */
   isWord(w: string, t: Token = this.peek()): boolean {
     return t.kind === 'word' && t.text === w;

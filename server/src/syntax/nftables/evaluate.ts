@@ -6,11 +6,12 @@
 // the lowered rules of every chain.
 import type { Range } from '../../model/policy';
 import type { ChainDecl, ChainStmt, Command, Expr, Family, NftFile, RuleNode, SetDecl, Span, TableItem, TableRef, VerdictNode } from './ast';
+import { tableKey } from './ast';
 import type { Cursor } from './cursor';
 import type { Token } from './lexer';
 import { DATATYPE_BITS } from './datatypes';
 import { namedPriority, SET_DATATYPES, UNQUALIFIED_DATATYPES } from './keywords';
-import { endLowering, keepLowered, LowerCache, reuseLowered, startLowering } from './lower-cache';
+import { endLowering, keepLowered, LowerCache, reuseKept, reuseLowered, startLowering } from './lower-cache';
 import { checkMapKeys, intervalConflict, lowerRule, RuleEnv, selectorInfo } from './rules';
 import type { ChainState, LoweredRule, ResolvedElem, SetState, TableState, TypeInfo, VerdictValue } from './state';
 import { isInterval, itemsEqual, Report, ValueError, ValueResolver } from './values';
@@ -246,7 +247,7 @@ export class Evaluator {
 
   private createTable(ref: TableRef): TableState {
     const t: TableState = {
-      family: ref.family, name: ref.nameTok.text, key: `${ref.family} ${ref.nameTok.text}`, nameTok: ref.nameTok,
+      family: ref.family, name: ref.nameTok.text, key: tableKey(ref), nameTok: ref.nameTok,
       range: this.rangeOf({ first: ref.familyTok ?? ref.nameTok, last: ref.nameTok }),
       chains: new Map(), sets: new Map(), objs: new Map(), flowtables: new Set(), order: this.order++,
     };
@@ -399,9 +400,14 @@ export class Evaluator {
     // Rules of included files and rules naming a variable are never kept.
     if (!cache || rule.first.src !== 0 || rule.last.src !== 0 || rule.usesVar) return this.lowerNow(c, rule);
     const range = this.rangeBetween(rule.first, rule.last);
-    const source = this.cur.sources[0].text.slice(rule.first.pos, rule.last.end);
     const { line, character } = range.start;
-    const reused = reuseLowered(cache, source, c.table.key, character, line);
+    // The parser skipped the rule's text: it found what was kept for it.
+    if (rule.kept) {
+      const k = reuseKept(cache, rule.kept, line);
+      return { node: rule, range, text: k.text, comment: rule.comment, variants: k.variants, keys: k.keys };
+    }
+    const source = this.cur.sources[0].text.slice(rule.first.pos, rule.last.end);
+    const reused = reuseLowered(cache, source, c.table.key, character, line, rule);
     if (reused) return { node: rule, range, text: reused.text, comment: rule.comment, variants: reused.variants, keys: reused.keys };
     const problems = this.cur.problems.length;
     const lowered = this.lowerNow(c, rule);

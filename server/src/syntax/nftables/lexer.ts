@@ -150,6 +150,14 @@ export class Lexer {
     this.lineStarts.push(at);
   }
 
+  /**
+   * Goes on reading at `offset`, on the current line: the parser has skipped a rule it kept from
+   * the document's previous version (lower-cache.ts), whose text holds no newline.
+   */
+  skipTo(offset: number): void {
+    this.i = offset;
+  }
+
   private tok(kind: TokKind, text: string, pos: number, end: number): Token {
     this.lineHasContent = true;
     this.i = end;

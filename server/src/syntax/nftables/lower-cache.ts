@@ -7,12 +7,17 @@
 // again by its source text, table and starting column. The same rule on another line stands for
 // the same conditions and actions with every range moved by the line difference: the text, and
 // so the layout of every token inside it, is the same.
+//
+// A kept rule that stood alone on its line in a chain block is not even read again: the parser
+// finds the rest of the line here and skips it, and the evaluator takes the kept lowering.
 import type { Action, Condition, Range } from '../../model/policy';
+import type { RuleNode } from './ast';
+import type { TokKind } from './lexer';
 import type { LoweredRule } from './state';
 
 type Variants = LoweredRule['variants'];
 
-interface Kept {
+export interface KeptRule {
   table: string;
   column: number;
   /** The line the rule started on when `variants` were made. */
@@ -24,13 +29,19 @@ interface Kept {
    * keep their hash, so the compile cache's lookups do not hash long keys again.
    */
   keys: string[];
+  comment?: string;
+  /**
+   * When the rule stood alone on its line in a chain block, read without any problem: its last
+   * token (offset from the rule's start). The parser then skips the rule's text (parser.ts).
+   */
+  wholeLine?: { kind: TokKind; text: string; pos: number };
   /** The analysis that last used it. */
   used: number;
 }
 
 export interface LowerCache {
   /** By source text; a few entries when the same text stands in other tables or columns. */
-  bySource: Map<string, Kept[]>;
+  bySource: Map<string, KeptRule[]>;
   analysis: number;
 }
 
@@ -43,27 +54,37 @@ export function startLowering(cache: LowerCache): void {
   cache.analysis++;
 }
 
-/** The kept lowering of `source` in `table` at `column`, moved to `line`; undefined when there is none. */
-export function reuseLowered(cache: LowerCache, source: string, table: string, column: number, line: number): Kept | undefined {
+/** What was kept for `source` in `table` at `column`, as it was. */
+export function findKept(cache: LowerCache, source: string, table: string, column: number): KeptRule | undefined {
   const list = cache.bySource.get(source);
-  if (!list) return undefined;
-  for (const k of list) {
-    if (k.table !== table || k.column !== column) continue;
-    const delta = line - k.line;
-    if (delta !== 0) {
-      // Fresh objects: the previous analysis may still be read (hovers) while this one is built.
-      k.variants = k.variants.map((v) => ({ conditions: v.conditions.map((c) => moveCondition(c, delta)), action: moveAction(v.action, delta) }));
-      k.line = line;
-    }
-    k.used = cache.analysis;
-    return k;
-  }
+  if (list) for (const k of list) if (k.table === table && k.column === column) return k;
   return undefined;
 }
 
-export function keepLowered(cache: LowerCache, source: string, table: string, column: number, line: number, rule: LoweredRule): Kept {
+/** The kept lowering of `source` in `table` at `column`, moved to `line`; undefined when there is none. */
+export function reuseLowered(cache: LowerCache, source: string, table: string, column: number, line: number, node: RuleNode): KeptRule | undefined {
+  const k = findKept(cache, source, table, column);
+  if (!k) return undefined;
+  // Kept from elsewhere (an `add rule` command) and now alone on a line of a chain block.
+  k.wholeLine ??= wholeLineOf(node);
+  return reuseKept(cache, k, line);
+}
+
+/** A kept rule moved to `line`, used by this analysis. */
+export function reuseKept(cache: LowerCache, k: KeptRule, line: number): KeptRule {
+  const delta = line - k.line;
+  if (delta !== 0) {
+    // Fresh objects: the previous analysis may still be read (hovers) while this one is built.
+    k.variants = k.variants.map((v) => ({ conditions: v.conditions.map((c) => moveCondition(c, delta)), action: moveAction(v.action, delta) }));
+    k.line = line;
+  }
+  k.used = cache.analysis;
+  return k;
+}
+
+export function keepLowered(cache: LowerCache, source: string, table: string, column: number, line: number, rule: LoweredRule): KeptRule {
   const base = `${table}\u0000${column}\u0000${source}\u0000`;
-  const k: Kept = { table, column, line, text: rule.text, variants: rule.variants, keys: rule.variants.map((_, i) => base + i), used: cache.analysis };
+  const k: KeptRule = { table, column, line, text: rule.text, variants: rule.variants, keys: rule.variants.map((_, i) => base + i), comment: rule.comment, wholeLine: wholeLineOf(rule.node), used: cache.analysis };
   const list = cache.bySource.get(source);
   if (list) list.push(k);
   else cache.bySource.set(source, [k]);
@@ -78,6 +99,10 @@ export function endLowering(cache: LowerCache): void {
     if (left.length) cache.bySource.set(source, left);
     else cache.bySource.delete(source);
   }
+}
+
+function wholeLineOf(node: RuleNode): KeptRule['wholeLine'] {
+  return node.wholeLine ? { kind: node.last.kind, text: node.last.text, pos: node.last.pos - node.first.pos } : undefined;
 }
 
 function moveRange(r: Range, delta: number): Range {

@@ -42,7 +42,7 @@ export interface NftablesLoad {
 
 /** `cache`: the language server's, kept from the document's previous version (see lower-cache.ts). */
 export function loadNftables(text: string, opts: ParseOptions = {}, cache?: LowerCache): NftablesLoad {
-  const parsed = parseNftables(text, opts);
+  const parsed = parseNftables(text, opts, cache);
   const { policy, findings } = lowerNftables(parsed, cache);
   const cur = parsed.cursor;
   return { file: parsed.file, policy, findings, includes: parsed.sources.slice(1).map((s) => s.path ?? ''), rangeOf: (n) => cur.rangeOf(n) };

@@ -34,7 +34,7 @@ export class RuleParser extends ExprParser {
       stmts.push(this.parseStatement());
     }
     if (stmts.length === 0) throw new ParseError(cur.peek(), `expected a statement, found ${describe(cur.peek())}`);
-    return { first, last: cur.prev, stmts, comment, usesVar: cur.varUses !== vars };
+    return { first, last: cur.prev, stmts, comment, usesVar: cur.varUses !== vars, wholeLine: false };
   }
 
   private atRuleEnd(): boolean {

@@ -3,8 +3,10 @@
 // reported once each ("expected ...") and parsing resumes at the next statement of the same
 // block, so one bad rule does not hide the rest of the file.
 import type {
-  ChainDecl, Command, Define, Expr, Family, HookSpec, ObjDecl, NftFile, SetDecl, Span, TableItem, TableRef, VarExpr,
+  ChainDecl, Command, Define, Expr, Family, HookSpec, ObjDecl, NftFile, RuleNode, SetDecl, Span, TableItem, TableRef, VarExpr,
 } from './ast';
+import { tableKey } from './ast';
+import { findKept, LowerCache } from './lower-cache';
 import { Cursor, describe, ParseError, Problem, Source } from './cursor';
 import { isStringKind, Token } from './lexer';
 import { FAMILIES, GLOBAL_KEYWORDS } from './keywords';
@@ -26,9 +28,10 @@ export interface ParseResult {
   cursor: Cursor;
 }
 
-export function parseNftables(text: string, opts: ParseOptions = {}): ParseResult {
+/** `cache`: the rules kept from the document's previous version, whose text the parser may skip. */
+export function parseNftables(text: string, opts: ParseOptions = {}, cache?: LowerCache): ParseResult {
   const cur = new Cursor(text, opts.path, opts.readFile);
-  const p = new Parser(cur);
+  const p = new Parser(cur, cache);
   const file = p.parseFile();
   cur.lexProblems();
   return { file, problems: cur.problems, sources: cur.sources, cursor: cur };
@@ -42,7 +45,7 @@ class Parser {
   private readonly rp: RuleParser;
   private readonly commands: Command[] = [];
 
-  constructor(private readonly cur: Cursor) {
+  constructor(private readonly cur: Cursor, private readonly cache?: LowerCache) {
     this.rp = new RuleParser(cur);
   }
 
@@ -206,13 +209,13 @@ class Parser {
           ref = { family: 'ip', familyTok: ref.nameTok, nameTok: cur.next() };
         }
         let items: TableItem[] | undefined;
-        if (cur.isPunct('{')) items = this.tableBlock();
+        if (cur.isPunct('{')) items = this.tableBlock(tableKey(ref));
         return { c: 'table', op, ref, items, span: { first: start, last: cur.prev } };
       }
       case 'chain': {
         cur.next();
         const ref = this.tableSpec();
-        const chain = this.chainDecl();
+        const chain = this.chainDecl(false, tableKey(ref));
         return { c: 'chain', op, ref, chain, span: { first: start, last: cur.prev } };
       }
       case 'rule':
@@ -394,7 +397,7 @@ class Parser {
 
   // ---- table block ----------------------------------------------------------------------------
 
-  private tableBlock(): TableItem[] {
+  private tableBlock(table: string): TableItem[] {
     const cur = this.cur;
     cur.expect('{');
     const items: TableItem[] = [];
@@ -410,7 +413,7 @@ class Parser {
         }
         this.guard(() => {
           if (this.commonBlock()) return;
-          const item = this.tableItem();
+          const item = this.tableItem(table);
           items.push(item);
         });
       }
@@ -421,14 +424,14 @@ class Parser {
     return items;
   }
 
-  private tableItem(): TableItem {
+  private tableItem(table: string): TableItem {
     const cur = this.cur;
     const t = cur.peek();
     const w = t.kind === 'word' ? t.text : '';
     switch (w) {
       case 'chain': {
         cur.next();
-        const chain = this.chainDecl(true);
+        const chain = this.chainDecl(true, table);
         if (!chain.unclosed) cur.separator(`the chain's '}'`);
         return { i: 'chain', chain };
       }
@@ -485,7 +488,8 @@ class Parser {
   // ---- chains -------------------------------------------------------------------------------
 
   /** `<name> [{ ... }]` (in a table block the block is required). */
-  private chainDecl(blockRequired = false): ChainDecl {
+  /** `table`: the model's name of the table the chain is in (`family name`). */
+  private chainDecl(blockRequired: boolean, table: string): ChainDecl {
     const cur = this.cur;
     const nameTok = cur.identifier('a chain name');
     const chain: ChainDecl = { nameTok, rules: [], hasBlock: false, first: nameTok, last: nameTok };
@@ -514,7 +518,7 @@ class Parser {
           chain.unclosed = true;
           return chain;
         }
-        this.guard(() => this.chainItem(chain));
+        this.guard(() => this.chainItem(chain, table));
       }
     } finally {
       cur.closeScope();
@@ -524,7 +528,7 @@ class Parser {
     return chain;
   }
 
-  private chainItem(chain: ChainDecl): void {
+  private chainItem(chain: ChainDecl, table: string): void {
     const cur = this.cur;
     if (this.commonBlock()) return;
     const t = cur.peek();
@@ -563,9 +567,33 @@ class Parser {
       cur.separator('the comment');
       return;
     }
+    const kept = this.keptRule(table);
+    if (kept) {
+      chain.rules.push(kept);
+      cur.separator('the rule');
+      return;
+    }
+    const problems = cur.problems.length;
     const rule = this.rp.parseRule();
     chain.rules.push(rule);
+    rule.wholeLine = cur.problems.length === problems && cur.peek().kind === 'nl' && cur.peek().pos === rule.last.end && rule.first.src === 0 && !this.cur.sources[0].text.slice(rule.first.pos, rule.last.end).includes('\r');
     cur.separator('the rule');
+  }
+
+  /**
+   * The rule at the cursor, when the previous version kept it as a whole line of this table at
+   * this column: its text is skipped, not read again, and the node carries what was kept.
+   */
+  private keptRule(table: string): RuleNode | undefined {
+    if (!this.cache) return undefined;
+    const line = this.cur.restOfLine();
+    if (!line) return undefined;
+    const kept = findKept(this.cache, line.text, table, line.column);
+    if (!kept?.wholeLine) return undefined;
+    const first = line.first;
+    const last: Token = { kind: kept.wholeLine.kind, text: kept.wholeLine.text, pos: first.pos + kept.wholeLine.pos, end: first.pos + line.text.length, src: 0 };
+    this.cur.skipRestOfLine(last);
+    return { first, last, stmts: [], comment: kept.comment, usesVar: false, wholeLine: true, kept };
   }
 
   private hookSpec(): HookSpec {
