@@ -204,15 +204,17 @@ const EPHEMERAL = { lo: 32768, hi: 60999 };
 function checkLockout(entry: Entry, policy: Policy, compiled: Compiled, resolve: Resolve, facts: Map<Chain, ChainFacts>, opts: AnomalyOptions, out: Finding[]): void {
   const space = compiled.space;
   // Default-deny: a stage whose policy drops, or whose rules end in an unconditional deny.
-  let denyAt: { range: Finding['range']; what: string } | undefined;
+  let denyAt: { range: Finding['range']; what: string; stage: Chain; rule?: Rule } | undefined;
   for (const stage of entry.stages) {
     // The first reachable unconditional deny is where the default really is.
     const first = firstDenyOfAll(stage, compiled, facts.get(stage));
-    if (first) denyAt = { range: first.range, what: `${ruleLabel(first)}` };
-    else if (stage.policy && stage.policy !== 'accept') denyAt = { range: stage.policyRange ?? stage.range, what: `the ${stage.name} policy ${stage.policy.toUpperCase()}` };
+    if (first) denyAt = { range: first.range, what: `${ruleLabel(first)}`, stage, rule: first };
+    else if (stage.policy && stage.policy !== 'accept') denyAt = { range: stage.policyRange ?? stage.range, what: `the ${stage.name} policy ${stage.policy.toUpperCase()}`, stage };
     if (denyAt) break;
   }
   if (!denyAt) return;
+  // Where the deny is, for the fixes: the chain (stage), and the rule when it is one.
+  const where = { entry: entry.name, table: denyAt.stage.table, chain: denyAt.stage.name, ...(denyAt.rule ? { denyRule: denyAt.rule.index } : {}) };
   const chains = reachableChains(entry, resolve);
   // Whether a reachable accept rule may take some of `set` (usually one of the first few does).
   const canAccept = (set: Box[]) => chains.some((c) => {
@@ -224,7 +226,7 @@ function checkLockout(entry: Entry, policy: Policy, compiled: Compiled, resolve:
   const established = intersect(space.states(['ESTABLISHED']), outside);
   if (!canAccept(established)) {
     out.push(finding('lockout', `Lockout: input is denied by default (${denyAt.what}) and no rule accepts ESTABLISHED traffic: replies to this host's own connections, and the SSH session that loads these rules, will be cut.`, denyAt.range, {
-      data: { entry: entry.name, kind: 'established' },
+      data: { ...where, kind: 'established' },
     }));
     return;
   }
@@ -233,7 +235,7 @@ function checkLockout(entry: Entry, policy: Policy, compiled: Compiled, resolve:
   const replies = intersect(intersect(established, space.protocols([6, 17])), space.ports('dport', [EPHEMERAL]));
   if (!canAccept(replies)) {
     out.push(finding('lockout', `Lockout: input is denied by default (${denyAt.what}) and no rule accepts ESTABLISHED replies to this host's own connections (to its ports ${EPHEMERAL.lo}-${EPHEMERAL.hi}): DNS, package updates and every outgoing connection will hang. Accept established,related traffic first.`, denyAt.range, {
-      data: { entry: entry.name, kind: 'established' },
+      data: { ...where, kind: 'established' },
     }));
     return;
   }
@@ -242,7 +244,7 @@ function checkLockout(entry: Entry, policy: Policy, compiled: Compiled, resolve:
   if (!canAccept(adminSet)) {
     const names = admin.map((p) => `tcp/${p}${serviceName(p) ? ` (${serviceName(p)})` : ''}`).join(', ');
     out.push(finding('lockout', `Lockout: input is denied by default (${denyAt.what}) and no rule accepts new connections to ${names} from anywhere: there is no way back in for remote administration.`, denyAt.range, {
-      data: { entry: entry.name, kind: 'admin' },
+      data: { ...where, kind: 'admin', ports: admin },
     }));
   }
 }

@@ -77,6 +77,10 @@ function fixesFor(ctx: Ctx, d: Diagnostic): Fix[] {
       return hostBitsFixes(ctx, d);
     case 'open-to-world':
       return rule ? openToWorldFixes(ctx, rule) : [];
+    case 'lockout':
+      return lockoutFixes(ctx, d);
+    case 'undefined-reference':
+      return undefinedReferenceFixes(ctx, d);
     default:
       return [];
   }
@@ -104,15 +108,15 @@ function catchAllFixes(ctx: Ctx, rule: Rule, d: Diagnostic): Fix[] {
   }
 
   if (printer) {
-    const line = lineText(text, first);
+    const indent = indentOf(lineText(text, first));
     const lines: string[] = [];
     const missing: string[] = [];
     if (!acceptedBefore(doc, chain, rule, 'established')) {
-      lines.push(printer.acceptEstablished(rule, line));
+      lines.push(printer.acceptEstablished(chain.name, indent));
       missing.push('an ESTABLISHED,RELATED accept');
     }
     if (!acceptedBefore(doc, chain, rule, 'loopback')) {
-      lines.push(printer.acceptLoopback(rule, line));
+      lines.push(printer.acceptLoopback(chain.name, indent));
       missing.push('a loopback accept');
     }
     if (lines.length) fixes.push({ title: `Insert ${missing.join(' and ')} before this rule`, edit: workspaceEdit(ctx, [insertBefore(text, first, lines)]) });
@@ -130,12 +134,122 @@ function catchAllFixes(ctx: Ctx, rule: Rule, d: Diagnostic): Fix[] {
   return fixes;
 }
 
-/** An earlier accept in the chain takes all established (or all loopback) traffic already. */
-function acceptedBefore(doc: DocumentAnalysis, chain: Chain, rule: Rule, what: 'established' | 'loopback'): boolean {
+/** An earlier accept in the chain (before `rule`, or anywhere) takes all established (or all loopback) traffic already. */
+function acceptedBefore(doc: DocumentAnalysis, chain: Chain, rule: Rule | undefined, what: 'established' | 'loopback'): boolean {
   const space = doc.analysis.compiled.space;
   const set = what === 'established' ? space.states(['ESTABLISHED']) : loopbackSet(space);
-  return chain.rules.slice(0, rule.index).some((r) => r.action.kind === 'verdict' && r.action.verdict === 'accept'
+  return chain.rules.slice(0, rule ? rule.index : chain.rules.length).some((r) => r.action.kind === 'verdict' && r.action.verdict === 'accept'
     && subtract(set, doc.analysis.compiled.sets.get(r)?.must ?? []).length === 0);
+}
+
+// --- lockout ---------------------------------------------------------------------------------------
+
+/**
+ * No way back in. Established replies: accept them (and loopback) first in the chain that denies.
+ * Remote administration: accept its ports from the trusted sources (or a range to type in) just
+ * before the deny.
+ */
+function lockoutFixes(ctx: Ctx, d: Diagnostic): Fix[] {
+  const { doc, text, printer } = ctx;
+  const data = (d.data ?? {}) as Record<string, unknown>;
+  if (!printer || typeof data.table !== 'string' || typeof data.chain !== 'string') return [];
+  const chain = doc.analysis.resolve(data.table, data.chain);
+  if (!chain) return [];
+  const deny = typeof data.denyRule === 'number' ? chain.rules[data.denyRule] : undefined;
+  // The diagnostic may come from an older version than our analysis: act only when it still fits.
+  if (deny ? deny.range.start.line !== d.range.start.line : (chain.policyRange ?? chain.range).start.line !== d.range.start.line) return [];
+  const first = chain.rules[0];
+  const slot = first ? { before: first.range.start.line, indent: indentOf(lineText(text, first.range.start.line)) } : printer.firstRuleSlot(text, chain);
+  if (!slot) return [];
+
+  if (data.kind === 'established') {
+    const lines = [printer.acceptEstablished(chain.name, slot.indent)];
+    if (!acceptedBefore(doc, chain, undefined, 'loopback')) lines.push(printer.acceptLoopback(chain.name, slot.indent));
+    const what = lines.length > 1 ? 'an ESTABLISHED,RELATED accept and a loopback accept' : 'an ESTABLISHED,RELATED accept';
+    return [{ title: `Insert ${what} at the top of ${chain.name}`, edit: workspaceEdit(ctx, [insertBefore(text, slot.before, lines)]), isPreferred: true }];
+  }
+  if (data.kind !== 'admin') return [];
+  const ports = numbers(data.ports).slice(0, 3);
+  if (!ports.length) return [];
+  // Just before the deny rule; with a deny policy, after the chain's last rule.
+  const last = chain.rules[chain.rules.length - 1];
+  const at = deny ? { before: deny.range.start.line, indent: indentOf(lineText(text, deny.range.start.line)) } : last ? { before: last.range.end.line + 1, indent: indentOf(lineText(text, last.range.start.line)) } : slot;
+  const families = doc.policy.families;
+  const trusted = ctx.opts.trustedSources.map(normalizeCidr).filter((c): c is { text: string; family: 4 | 6 } => !!c && families.includes(c.family)).map((c) => c.text).slice(0, 3);
+  const portNames = ports.map((p) => `tcp/${p}`).join(', ');
+  if (trusted.length) {
+    const lines = trusted.flatMap((cidr) => ports.map((p) => printer.acceptTcpFrom(chain.name, at.indent, p, cidr)));
+    return [{ title: `Allow ${portNames} from ${trusted.join(', ')} (firewallLens.trustedSources) before the deny`, edit: workspaceEdit(ctx, [insertBefore(text, at.before, lines)]), isPreferred: true }];
+  }
+  if (!ctx.opts.snippetEdits) return [];
+  // A range to type in: the snippet selects the placeholder (one range for all the ports).
+  const lines = ports.map((p, i) => printer.acceptTcpFrom(chain.name, at.indent, p, PLACEHOLDER).replace(PLACEHOLDER, i === 0 ? '${1:' + PLACEHOLDER + '}' : '$1'));
+  const eol = eolOfLine(text);
+  const snippet: SnippetTextEdit = { range: { start: { line: at.before, character: 0 }, end: { line: at.before, character: 0 } }, snippet: { kind: 'snippet', value: lines.map((l) => l + eol).join('') } };
+  return [{ title: `Allow ${portNames} from a source range… before the deny (or set firewallLens.trustedSources)`, edit: workspaceEdit(ctx, [snippet]) }];
+}
+
+// --- undefined references --------------------------------------------------------------------------
+
+/** A jump to a missing chain: the name it was probably meant to be, or the chain declared. */
+function undefinedReferenceFixes(ctx: Ctx, d: Diagnostic): Fix[] {
+  const { doc, text, printer } = ctx;
+  const data = (d.data ?? {}) as Record<string, unknown>;
+  if ((data.missing !== 'chain' && data.missing !== 'set') || typeof data.name !== 'string' || typeof data.table !== 'string') return [];
+  const token = text.getText(d.range);
+  const prefix = data.missing === 'set' ? '@' : '';
+  // The diagnostic may come from an older version: act only when its token is still the name.
+  if (token !== prefix + data.name && token !== `"${data.name}"`) return [];
+  const fixes: Fix[] = [];
+  const table = doc.policy.tables.find((t) => t.name === data.table);
+  const names = data.missing === 'chain'
+    ? [...(table?.chains.values() ?? [])].filter((c) => !c.hook && !c.name.includes('#')).map((c) => c.name)
+    : setNames(doc, data.table);
+  for (const name of closestNames(data.name, names)) {
+    fixes.push({ title: `Change to ${prefix}${name}`, edit: workspaceEdit(ctx, [{ range: d.range, newText: prefix + name }]), isPreferred: fixes.length === 0 });
+  }
+  if (data.missing === 'chain' && printer) {
+    const from = typeof data.from === 'string' ? doc.analysis.resolve(data.table, data.from) : undefined;
+    const declare = printer.declareChain(text, data.name, from, d.range.start.line);
+    if (declare) fixes.push({ title: `Declare an empty chain ${data.name} in table ${data.table}`, edit: workspaceEdit(ctx, [declare]) });
+  }
+  return fixes;
+}
+
+/** The named sets of an nftables table, from its syntax tree (the model keeps none). */
+function setNames(doc: DocumentAnalysis, table: string): string[] {
+  const file = doc.file as { commands?: { c: string; ref?: { family: string; nameTok: { text: string } }; items?: { i: string; set?: { nameTok: { text: string } } }[] }[] } | undefined;
+  const out: string[] = [];
+  for (const cmd of file?.commands ?? []) {
+    if (cmd.c !== 'table' || !cmd.ref || `${cmd.ref.family} ${cmd.ref.nameTok.text}` !== table) continue;
+    for (const it of cmd.items ?? []) if (it.i === 'set' && it.set) out.push(it.set.nameTok.text);
+  }
+  return out;
+}
+
+/** Names that differ from `name` only in case, or by at most two edits (not more than a third of it). */
+export function closestNames(name: string, names: readonly string[]): string[] {
+  const scored = names.filter((n) => n !== name).map((n) => ({ n, d: n.toLowerCase() === name.toLowerCase() ? 0 : editDistance(n, name) }));
+  const limit = Math.min(2, Math.floor(name.length / 3));
+  return scored.filter((s) => s.d <= limit).sort((a, b) => a.d - b.d || a.n.localeCompare(b.n)).slice(0, 3).map((s) => s.n);
+}
+
+/** Levenshtein distance, with a swap of two neighbours as one edit (a typo's usual shapes). */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, rows[i - 2][j - 2] + 1);
+      rows[i][j] = d;
+    }
+  }
+  return rows[a.length][b.length];
+}
+
+function indentOf(line: string): string {
+  return /^\s*/.exec(line)![0];
 }
 
 /**

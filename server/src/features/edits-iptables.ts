@@ -2,19 +2,40 @@
 // `:CHAIN POLICY [packets:bytes]` declarations at the top of a table.
 import type { TextEdit } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { Chain, Rule, Verdict } from '../model/policy';
+import type { Chain, Verdict } from '../model/policy';
 import type { LineChange, RulePrinter } from './printer';
+import { insertAfter } from './line-edits';
 import { lineText } from './text';
 
 const APPEND = /^(\s*(?:-A|--append)\s+\S+)/;
 
 export const iptablesPrinter: RulePrinter = {
-  acceptEstablished(near) {
-    return `-A ${near.chain} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`;
+  acceptEstablished(chain) {
+    return `-A ${chain} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`;
   },
 
-  acceptLoopback(near) {
-    return `-A ${near.chain} -i lo -j ACCEPT`;
+  acceptLoopback(chain) {
+    return `-A ${chain} -i lo -j ACCEPT`;
+  },
+
+  acceptTcpFrom(chain, _indent, port, cidr) {
+    return `-A ${chain} -s ${cidr} -p tcp -m tcp --dport ${port} -j ACCEPT`;
+  },
+
+  firstRuleSlot(doc, chain) {
+    // After the table's chain declarations, where iptables-save writes the first rule.
+    const last = lastDeclaration(doc, chain.range.start.line);
+    return last === undefined ? undefined : { before: last + 1, indent: '' };
+  },
+
+  declareChain(doc, name, _from, at) {
+    // With the table's other declarations: a chain must be declared before a rule refers to it.
+    let table = at;
+    while (table >= 0 && !/^\s*\*/.test(lineText(doc, table))) table--;
+    if (table < 0) return undefined;
+    const last = lastDeclaration(doc, table + 1) ?? table;
+    if (last >= at) return undefined;
+    return insertAfter(doc, last, [`:${name} - [0:0]`]);
   },
 
   narrowSource(rule, line, cidr): LineChange | undefined {
@@ -42,3 +63,14 @@ export const iptablesPrinter: RulePrinter = {
     return verdict === 'reject' ? 'drop' : verdict;
   },
 };
+
+/** The last `:CHAIN` line of the run of declarations (comments and blanks between) from `from`. */
+function lastDeclaration(doc: TextDocument, from: number): number | undefined {
+  let last: number | undefined;
+  for (let l = from; l < doc.lineCount; l++) {
+    const text = lineText(doc, l).trim();
+    if (text.startsWith(':')) last = l;
+    else if (text !== '' && !text.startsWith('#')) break;
+  }
+  return last;
+}

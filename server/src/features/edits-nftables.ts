@@ -2,21 +2,54 @@
 // chain's policy is `policy drop;` in its `type ... hook ...` line.
 import type { TextEdit } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { Chain, Rule, Verdict } from '../model/policy';
+import type { Chain, Verdict } from '../model/policy';
 import type { LineChange, RulePrinter } from './printer';
+import { insertBefore } from './line-edits';
 import { lineText } from './text';
 
-function indent(line: string): string {
+function indentOf(line: string): string {
   return /^\s*/.exec(line)![0];
 }
 
+/** One level deeper than `indent`, in the file's own unit. */
+function deeper(indent: string): string {
+  return indent + (indent.includes('\t') ? '\t' : '    ');
+}
+
 export const nftablesPrinter: RulePrinter = {
-  acceptEstablished(_near: Rule, nearLine: string) {
-    return `${indent(nearLine)}ct state established,related accept`;
+  acceptEstablished(_chain, indent) {
+    return `${indent}ct state established,related accept`;
   },
 
-  acceptLoopback(_near: Rule, nearLine: string) {
-    return `${indent(nearLine)}iifname "lo" accept`;
+  acceptLoopback(_chain, indent) {
+    return `${indent}iifname "lo" accept`;
+  },
+
+  acceptTcpFrom(_chain, indent, port, cidr) {
+    return `${indent}${cidr.includes(':') ? 'ip6' : 'ip'} saddr ${cidr} tcp dport ${port} accept`;
+  },
+
+  firstRuleSlot(doc, chain) {
+    // After the `type ... hook ... policy ...;` line of a base chain, or after `chain NAME {`.
+    const at = (chain.policyRange ?? chain.range).start.line;
+    const text = lineText(doc, at);
+    if (text.includes('}')) return undefined; // the chain is written on one line
+    const opens = /^\s*chain\s.*\{\s*$/.test(text);
+    if (!opens && !/^\s*(type|policy)\b/.test(text)) return undefined;
+    return { before: at + 1, indent: opens ? deeper(indentOf(text)) : indentOf(text) };
+  },
+
+  declareChain(doc, name, from) {
+    if (!from) return undefined;
+    const at = from.range.start.line;
+    const text = lineText(doc, at);
+    // Inside a table block: an empty chain block before the referring chain's.
+    const block = /^(\s*)chain\s/.exec(text);
+    if (block) return insertBefore(doc, at, [`${block[1]}chain ${name} {`, `${block[1]}}`]);
+    // Declared by a command: another command before it.
+    const command = /^(\s*)(add|create)\s+chain\s+(\S+\s+\S+)\s/.exec(text);
+    if (command && !command[3].includes('{')) return insertBefore(doc, at, [`${command[1]}add chain ${command[3]} ${name}`]);
+    return undefined;
   },
 
   narrowSource(rule, line, cidr): LineChange | undefined {
@@ -29,7 +62,7 @@ export const nftablesPrinter: RulePrinter = {
       if (!/^[0-9a-fA-F.:/]+$/.test(token)) return undefined;
       return { start: src.range.start.character, end: src.range.end.character, text: cidr };
     }
-    const at = rule.range.start.line === rule.range.end.line ? rule.range.start.character : indent(line).length;
+    const at = rule.range.start.line === rule.range.end.line ? rule.range.start.character : indentOf(line).length;
     return { start: at, end: at, text: `${v6 ? 'ip6' : 'ip'} saddr ${cidr} ` };
   },
 

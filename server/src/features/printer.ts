@@ -12,10 +12,22 @@ import { nftablesPrinter } from './edits-nftables';
 export interface LineChange { start: number; end: number; text: string }
 
 export interface RulePrinter {
-  /** A rule for `near`'s chain accepting ESTABLISHED and RELATED traffic, indented like `near`. */
-  acceptEstablished(near: Rule, nearLine: string): string;
-  /** A rule for `near`'s chain accepting everything that comes in on the loopback interface. */
-  acceptLoopback(near: Rule, nearLine: string): string;
+  /** A rule for `chain` accepting ESTABLISHED and RELATED traffic, indented `indent`. */
+  acceptEstablished(chain: string, indent: string): string;
+  /** A rule for `chain` accepting everything that comes in on the loopback interface. */
+  acceptLoopback(chain: string, indent: string): string;
+  /** A rule for `chain` accepting TCP connections to `port` from `cidr`. */
+  acceptTcpFrom(chain: string, indent: string, port: number, cidr: string): string;
+  /**
+   * Where the first rule of a chain without rules goes: the line to insert before, and the
+   * indentation of a rule there; undefined when the chain is not written so that a line fits.
+   */
+  firstRuleSlot(doc: TextDocument, chain: Chain): { before: number; indent: string } | undefined;
+  /**
+   * Declares the regular chain `name`, missing from the table of `from` (the chain whose rule
+   * refers to it); undefined when that cannot be written simply.
+   */
+  declareChain(doc: TextDocument, name: string, from: Chain | undefined, at: number): TextEdit | undefined;
   /**
    * Makes the rule on `line` match only source `cidr` (replacing its source, or adding one), or
    * undefined when that cannot be written simply (a negated source, say).

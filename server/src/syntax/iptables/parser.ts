@@ -389,7 +389,9 @@ class FileReader {
       }
       if (!dest) {
         const hint = missingChainHint(target.name, chains, this.file.family);
-        this.fail(node, 'undefined-reference', `chain ${target.name} does not exist in table ${t.node.name}: it must be declared before this line${hint}`, target.nameToken);
+        this.fail(node, 'undefined-reference', `chain ${target.name} does not exist in table ${t.node.name}: it must be declared before this line${hint}`, target.nameToken, {
+          data: { missing: 'chain', name: target.name, table: t.node.name },
+        });
         return;
       }
       if (dest.builtin) {

@@ -102,9 +102,9 @@ class RuleEval {
     }
   }
 
-  private error(code: 'syntax' | 'invalid-value' | 'undefined-reference', message: string, at: Span): void {
+  private error(code: 'syntax' | 'invalid-value' | 'undefined-reference', message: string, at: Span, data?: Record<string, unknown>): void {
     this.errors++;
-    this.env.report(code, message, at);
+    this.env.report(code, message, at, data);
   }
 
   run(rule: RuleNode): LoweredRule | undefined {
@@ -263,7 +263,7 @@ class RuleEval {
   lookupSet(name: string, at: Span): SetState {
     const set = this.env.table.sets.get(name);
     if (!set) {
-      this.error('undefined-reference', `set '@${name}' does not exist in table ${this.env.table.key}`, at);
+      this.error('undefined-reference', `set '@${name}' does not exist in table ${this.env.table.key}`, at, { missing: 'set', name, table: this.env.table.key });
       throw new ValueError('no set');
     }
     set.bound = true;
@@ -300,7 +300,6 @@ class RuleEval {
       return;
     }
     if (L4_PROTO[proto] === undefined) return;
-    // In inet (bridge, netdev) tables an ICMP header also needs its IP version.
     // In inet (bridge, netdev) tables an ICMP header also ties the rule to its IP version
     // (nft adds that dependency unless a protocol was named already) without checking what
     // came before.
@@ -429,7 +428,7 @@ class RuleEval {
     this.external = true;
     const target = this.env.table.chains.get(name);
     if (!target) {
-      this.error('undefined-reference', `chain '${name}' does not exist in table ${this.env.table.key}`, v.target ?? v);
+      this.error('undefined-reference', `chain '${name}' does not exist in table ${this.env.table.key}`, v.target ?? v, { missing: 'chain', name, table: this.env.table.key, from: this.env.chain.name });
       return undefined;
     }
     if (target.hook) {
