@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { analyzeDocument, DocumentAnalysis, newReuse, Reuse } from '../../server/src/features/document';
-import { allRules } from '../../server/src/model/policy';
+import { allRules, Rule } from '../../server/src/model/policy';
 import { generateIptables, generateNftables } from '../../bench/generate';
 
 const EXAMPLES = join(__dirname, '../../examples');
@@ -178,38 +178,38 @@ for (const [name, format, text] of [['big.rules', IPTABLES, generateIptables(2_0
   });
 }
 
-test('a line moved by an edit above it keeps its compiled sets (the same object, not a copy)', () => {
+/**
+ * An example analysed twice with one cache, the second time with a comment line on top: each rule
+ * of the second analysis with its counterpart in the first (every one of them one line lower).
+ */
+function movedOneLineDown(example: string, fileName: string): { rule: Rule; was: Rule; sets: unknown; setsWere: unknown }[] {
   const reuse = newReuse();
-  const text = readFileSync(join(EXAMPLES, 'good-server.rules'), 'utf8');
-  const first = analyzeDocument(text, { fileName: 'a.rules', reuse }) as DocumentAnalysis;
-  const second = analyzeDocument(`# a comment on top\n${text}`, { fileName: 'a.rules', reuse }) as DocumentAnalysis;
+  const text = readFileSync(join(EXAMPLES, example), 'utf8');
+  const first = analyzeDocument(text, { fileName, reuse }) as DocumentAnalysis;
+  const second = analyzeDocument(`# a comment on top\n${text}`, { fileName, reuse }) as DocumentAnalysis;
   const r1 = allRules(first.policy);
   const r2 = allRules(second.policy);
   assert.ok(r1.length > 3);
   assert.equal(r2.length, r1.length);
-  for (let i = 0; i < r1.length; i++) {
-    assert.equal(r2[i].range.start.line, r1[i].range.start.line + 1, 'moved one line down');
-    assert.equal(second.analysis.compiled.sets.get(r2[i]), first.analysis.compiled.sets.get(r1[i]), 'the same compiled sets, not a copy');
-  }
+  return r2.map((rule, i) => {
+    assert.equal(rule.range.start.line, r1[i].range.start.line + 1, 'moved one line down');
+    return { rule, was: r1[i], sets: second.analysis.compiled.sets.get(rule), setsWere: first.analysis.compiled.sets.get(r1[i]) };
+  });
+}
+
+test('a line moved by an edit above it keeps its compiled sets (the same object, not a copy)', () => {
+  for (const { sets, setsWere } of movedOneLineDown('good-server.rules', 'a.rules')) assert.equal(sets, setsWere, 'the same compiled sets, not a copy');
 });
 
 test('an nftables rule moved by an edit above it is lowered once, and keeps its compiled sets', () => {
-  const reuse = newReuse();
-  const text = readFileSync(join(EXAMPLES, 'router.nft'), 'utf8');
-  const first = analyzeDocument(text, { fileName: 'a.nft', reuse }) as DocumentAnalysis;
-  const second = analyzeDocument(`# a comment on top\n${text}`, { fileName: 'a.nft', reuse }) as DocumentAnalysis;
-  const r1 = allRules(first.policy);
-  const r2 = allRules(second.policy);
-  assert.equal(r2.length, r1.length);
   let kept = 0;
-  for (let i = 0; i < r1.length; i++) {
-    assert.equal(r2[i].range.start.line, r1[i].range.start.line + 1, 'moved one line down');
+  for (const { rule, was, sets, setsWere } of movedOneLineDown('router.nft', 'a.nft')) {
     // Rules naming a set, a variable or a chain are lowered again; the others are kept.
-    const dependent = /[@$]|jump|goto/.test(r1[i].text);
-    assert.equal(r2[i].key !== undefined, !dependent, `kept or not: ${r1[i].text}`);
+    const dependent = /[@$]|jump|goto/.test(was.text);
+    assert.equal(rule.key !== undefined, !dependent, `kept or not: ${was.text}`);
     if (dependent) continue;
     kept++;
-    assert.equal(second.analysis.compiled.sets.get(r2[i]), first.analysis.compiled.sets.get(r1[i]), 'the same compiled sets, not a copy');
+    assert.equal(sets, setsWere, 'the same compiled sets, not a copy');
   }
   assert.ok(kept >= 5, `only ${kept} rules kept`);
 });
