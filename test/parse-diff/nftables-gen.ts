@@ -2,31 +2,7 @@
 // of them (a dropped token, a misspelled keyword, a bad number, an undefined reference, a
 // duplicated line). The rulesets avoid what depends on the host rather than the file: interface
 // indexes other than lo, host names, kernel modules that may be missing (queue, synproxy...).
-
-export class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0 || 1;
-  }
-  next(): number {
-    // xorshift32
-    let x = this.s;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.s = x >>> 0;
-    return this.s / 0x100000000;
-  }
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.next() * xs.length)];
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-}
+import { Rng } from '../rng';
 
 type Fam = 'ip' | 'ip6' | 'inet';
 

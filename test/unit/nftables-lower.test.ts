@@ -354,3 +354,15 @@ test('loading scales linearly with the number of rules', () => {
   // Quadratic would be 16x; a generous bound keeps a loaded machine from failing the test.
   assert.ok(big < Math.max(400, small * 10), `4x the rules took ${big.toFixed(0)} ms vs ${small.toFixed(0)} ms`);
 });
+
+test('a constant key filling a set is read as the set\'s key type, as nft does (a forgotten `ip` leaves a host name)', () => {
+  const text = (stmt: string) => `table ip t {\n  set s { type ipv4_addr . inet_service; flags dynamic; }\n  chain c {\n    ${stmt}\n  }\n}\n`;
+  const errors = (stmt: string) => loadNftables(text(stmt)).findings.filter((f) => f.severity === 'error').map((f) => `${f.range.start.line}:${f.range.start.character} ${f.message}`);
+  assert.deepEqual(errors('update @s { ip saddr . tcp dport } accept'), []);
+  assert.deepEqual(errors('update @s { 10.0.0.1 . 22 } accept'), []);
+  const bad = errors('update @s { saddr . tcp dport } accept');
+  assert.equal(bad.length, 1, bad.join('\n'));
+  assert.match(bad[0], /^3:16 'saddr' is not an IPv4 address/);
+  assert.equal(errors('set update 10.0.0.1 . ssh @s drop').length, 0);
+  assert.equal(errors('set update 10.0.0.1 . sshh @s drop').length, 1, 'an unknown service');
+});

@@ -634,6 +634,11 @@ class RuleEval {
       try {
         const set = this.lookupSet(ref.name, ref);
         set.dynamic = true;
+        // A constant key is read as the set's key type, as in a match (`set update saddr @s`:
+        // a forgotten `ip` leaves `saddr`, a host name to nft).
+        const key = stmt.what === 'dynset' ? stmt.exprs?.[0] : undefined;
+        const parts = key?.t === 'concat' ? key.parts : key ? [key] : [];
+        if (set.keyTypes?.length === parts.length) parts.forEach((p, i) => isPlainValue(p) && this.checkValue(p, set.keyTypes![i]));
       } catch (e) {
         if (!(e instanceof ValueError)) throw e;
       }
