@@ -366,3 +366,23 @@ test('a constant key filling a set is read as the set\'s key type, as nft does (
   assert.equal(errors('set update 10.0.0.1 . ssh @s drop').length, 0);
   assert.equal(errors('set update 10.0.0.1 . sshh @s drop').length, 1, 'an unknown service');
 });
+
+test('meta nfproto only in inet tables; a meter is a set of its table, once (each case checked with nft -c)', () => {
+  const errors = (text: string) => loadNftables(text).findings.filter((f) => f.severity === 'error').map((f) => `${f.range.start.line}:${f.range.start.character} ${f.message}`);
+  for (const fam of ['ip', 'ip6', 'bridge', 'arp']) {
+    assert.deepEqual(errors(`table ${fam} t {\n  chain c {\n    meta nfproto ipv4 accept\n  }\n}\n`), [`2:4 meta nfproto is only useful in the inet family`], fam);
+  }
+  assert.deepEqual(errors('table inet t {\n  chain c {\n    meta nfproto ipv4 accept\n  }\n}\n'), []);
+
+  const meter = (name: string, port: number) => `tcp dport ${port} meter ${name} { ip saddr limit rate over 10/second } drop`;
+  assert.deepEqual(errors(`table ip t {\n  chain c {\n    ${meter('m1', 80)}\n    ${meter('m2', 81)}\n  }\n}\n`), []);
+  assert.deepEqual(errors(`table ip t {\n  chain c {\n    ${meter('m1', 80)}\n  }\n}\ntable ip u {\n  chain c {\n    ${meter('m1', 80)}\n  }\n}\n`), [], 'one per table');
+  const twice = errors(`table ip t {\n  chain c {\n    ${meter('m1', 80)}\n  }\n  chain d {\n    ${meter('m1', 81)}\n  }\n}\n`);
+  assert.equal(twice.length, 1, twice.join('\n'));
+  assert.match(twice[0], /^5:23 Could not process rule: Device or resource busy/);
+  const overSet = errors(`table ip t {\n  set m1 { type ipv4_addr; }\n  chain c {\n    ${meter('m1', 80)}\n  }\n}\n`);
+  assert.equal(overSet.length, 1, overSet.join('\n'));
+  assert.match(overSet[0], /^3:23 Could not process rule: File exists/);
+  // A rule lowered twice (it also names a set, whose contents come later) is not its own rival.
+  assert.deepEqual(errors(`table ip t {\n  set s { type ipv4_addr; }\n  chain c {\n    ip saddr @s ${meter('m1', 80)}\n  }\n}\n`), []);
+});

@@ -93,6 +93,8 @@ export interface OtherStmt extends Span {
   exprs?: Expr[];
   /** snat/dnat/masquerade/redirect: the family keyword, the address and the port given. */
   nat?: { family?: Token; addr?: Expr; port?: Expr };
+  /** A meter's name: the set it makes in the table. */
+  meter?: Token;
 }
 
 export type Stmt = MatchStmt | VerdictStmt | VmapStmt | ChainStmt | RejectStmt | OtherStmt;

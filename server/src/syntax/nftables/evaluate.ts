@@ -249,7 +249,7 @@ export class Evaluator {
     const t: TableState = {
       family: ref.family, name: ref.nameTok.text, key: tableKey(ref), nameTok: ref.nameTok,
       range: this.rangeOf({ first: ref.familyTok ?? ref.nameTok, last: ref.nameTok }),
-      chains: new Map(), sets: new Map(), objs: new Map(), flowtables: new Set(), order: this.order++,
+      chains: new Map(), sets: new Map(), objs: new Map(), flowtables: new Set(), meters: new Map(), order: this.order++,
     };
     this.tables.push(t);
     return t;

@@ -546,20 +546,20 @@ export class RuleParser extends ExprParser {
   private meterStmt(): OtherStmt {
     const cur = this.cur;
     const first = cur.next();
-    cur.identifier('a meter name');
+    const name = cur.identifier('a meter name');
     if (cur.accept('size')) this.number('a size');
-    return this.meterBody(first);
+    return this.meterBody(first, name);
   }
 
   /** `{ key [options] statement }` of a meter, after its name: a match the analysis cannot see. */
-  private meterBody(first: Token): OtherStmt {
+  private meterBody(first: Token, name: Token): OtherStmt {
     const cur = this.cur;
     cur.expect('{');
     this.lhsConcat();
     this.elemOptions();
     this.parseStatement();
     cur.expect('}');
-    return other('meter', first, cur.prev, { matches: true });
+    return other('meter', first, cur.prev, { matches: true, meter: name });
   }
 
   private flowStmt(): OtherStmt {
@@ -572,8 +572,7 @@ export class RuleParser extends ExprParser {
     }
     // Legacy `flow table NAME { key stmt }` (a meter).
     cur.expect('table', "'add', 'offload' or 'table'");
-    cur.identifier('a meter name');
-    return this.meterBody(first);
+    return this.meterBody(first, cur.identifier('a meter name'));
   }
 
   /** add|update|delete @set { key [stateful ...] [: data] } */

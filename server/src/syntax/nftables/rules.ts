@@ -285,6 +285,10 @@ class RuleEval {
    * of protocol P conflicts with any other protocol the rule already names at that layer.
    */
   private dependency(sel: SelectorExpr): void {
+    if (sel.key === 'meta nfproto' && this.env.table.family !== 'inet') {
+      this.error('invalid-value', 'meta nfproto is only useful in the inet family', sel);
+      throw new ValueError('nfproto');
+    }
     const proto = keyParts(sel.key)[0];
     if ((proto === 'ct' && /^ct (original |reply )?(saddr|daddr)$/.test(sel.key)) || sel.key === 'rt nexthop') {
       // The address family of a conntrack address comes from the table or an earlier match.
@@ -608,6 +612,20 @@ class RuleEval {
     }
   }
 
+  /** A meter makes a set of its name in the table: one that exists already is an error (nft: EEXIST, EBUSY). */
+  private meter(name: Token): void {
+    const t = this.env.table;
+    this.external = true;
+    if (t.sets.has(name.text)) {
+      this.error('invalid-value', `Could not process rule: File exists (table ${t.key} has a set named ${name.text} already)`, { first: name, last: name });
+      return;
+    }
+    const made = t.meters.get(name.text);
+    // The same statement again is the second lowering of its rule, once the sets are complete.
+    if (made && made !== name) this.error('invalid-value', `Could not process rule: Device or resource busy (another meter ${name.text} is in table ${t.key} already)`, { first: name, last: name });
+    else t.meters.set(name.text, name);
+  }
+
   private other(stmt: OtherStmt): void {
     if (stmt.what === 'set-field' && stmt.exprs?.[0].t === 'sel') {
       // `meta secmark set "x"`, `ct helper set "ftp"`: a named object of the table.
@@ -621,6 +639,7 @@ class RuleEval {
       if (fam !== 'ip' && fam !== 'ip6' && fam !== 'netdev') this.error('invalid-value', `unsupported family: 'dup to' needs an ip or ip6 table`, stmt);
       else if (fam !== 'netdev' && isPlainValue(stmt.exprs[0])) this.checkValue(stmt.exprs[0], { dtype: fam === 'ip' ? 'ipv4_addr' : 'ipv6_addr', bits: fam === 'ip' ? 32 : 128 });
     }
+    if (stmt.meter) this.meter(stmt.meter);
     if (stmt.objRef) {
       let n = stmt.objRef.name;
       while (n.t === 'var' && n.def) n = n.def.value;

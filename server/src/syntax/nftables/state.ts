@@ -97,6 +97,8 @@ export interface TableState {
   /** Named stateful objects: name → kind (counter, quota, limit, ...). */
   objs: Map<string, string>;
   flowtables: Set<string>;
+  /** Meters by name, with the name token of the statement that made each (a meter is a set of the table). */
+  meters: Map<string, Token>;
   order: number;
 }
 
