@@ -386,3 +386,15 @@ test('meta nfproto only in inet tables; a meter is a set of its table, once (eac
   // A rule lowered twice (it also names a set, whose contents come later) is not its own rival.
   assert.deepEqual(errors(`table ip t {\n  set s { type ipv4_addr; }\n  chain c {\n    ip saddr @s ${meter('m1', 80)}\n  }\n}\n`), []);
 });
+
+test('a value where a match needs a packet field: in a concatenation, or a variable starting a match (nft reports it at the define)', () => {
+  const errors = (stmt: string) => loadNftables(`define P = 22\ntable ip t {\n  chain c {\n    ${stmt}\n  }\n}\n`).findings.filter((f) => f.severity === 'error').map((f) => `${f.range.start.line}:${f.range.start.character} ${f.message.split(':')[0]}`);
+  assert.deepEqual(errors('ip saddr . tcp dport { 10.0.0.1 . 22 } accept'), []);
+  assert.deepEqual(errors('ip saddr . dport { 10.0.0.1 . 22 } accept'), ["3:15 Can't parse symbolic invalid expressions"]);
+  assert.deepEqual(errors('ip saddr . $P { 10.0.0.1 . 22 } accept'), ["0:11 Can't parse symbolic invalid expressions", "3:15 Can't parse symbolic invalid expressions"]);
+  assert.deepEqual(errors('$P 22 accept'), ['0:11 No symbol type information', '3:4 a match starts with a packet field (ip saddr, tcp dport ...), not with a variable']);
+  assert.deepEqual(errors('udp sport 1 $P ip saddr 10.0.0.1 accept'), ['0:11 No symbol type information', '3:16 a match starts with a packet field (ip saddr, tcp dport ...), not with a variable']);
+  // Not a well-formed match: nft stops at the syntax, before any type.
+  assert.deepEqual(errors('$P accept'), ["3:7 expected a value to match the expression against, found 'accept'"]);
+  assert.deepEqual(errors('tcp dport $P accept'), []);
+});

@@ -124,7 +124,14 @@ export class RuleParser extends ExprParser {
       const value = this.stmtExpr();
       return other('set-field', first, cur.prev, { exprs: [left, value] });
     }
-    return this.relational(left, first);
+    const match = this.relational(left, first);
+    if (left.t === 'var') {
+      // A well-formed match on a variable: nft gives the value no type there, and says so where
+      // the variable is defined.
+      if (left.def) cur.problem('syntax', `No symbol type information: $${left.name} is used where a match needs a packet field (ip saddr, tcp dport ...)`, left.def.value);
+      throw new ParseError(left.first, `a match starts with a packet field (ip saddr, tcp dport ...), not with a variable: $${left.name}`, left.last);
+    }
+    return match;
   }
 
   private startsExpression(t: Token): boolean {

@@ -205,6 +205,16 @@ class RuleEval {
       this.updateContext(left, m, rhs);
       return;
     }
+    if (left.t === 'concat') {
+      // A value among the fields (`ip saddr . dport`, a forgotten `tcp`): nft cannot type it.
+      const value = left.parts.find((p) => p.t === 'val' || p.t === 'var');
+      if (value) {
+        const msg = "Can't parse symbolic invalid expressions";
+        if (value.t === 'var') this.error('invalid-value', `${msg}: $${value.name} stands where a concatenation needs a packet field`, value.def?.value ?? value);
+        this.error('invalid-value', `${msg}: a concatenation on the left of a match joins packet fields (ip saddr . tcp dport), not values`, value);
+        return;
+      }
+    }
     if (left.t === 'concat' && left.parts.every((p) => p.t === 'sel')) {
       const sels = left.parts as SelectorExpr[];
       const infos = sels.map((s) => selectorInfo(s.key));
