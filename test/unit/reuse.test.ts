@@ -49,6 +49,8 @@ const NFTABLES_LINES = [
   'redefine LAN = 10.2.0.0/16',
   'define ADMIN = { 10.3.0.1, 10.3.0.2 }',
   '    ip saddr $ADMIN tcp dport 22 accept',
+  'define NETS = { $LAN, 10.4.0.0/16 }', // a define naming another
+  '    ip saddr $NETS udp dport 53 accept',
   '    jump extra',
   '  chain extra {',
   '    ip saddr 192.0.2.0/24 return',
@@ -204,10 +206,15 @@ test('a line moved by an edit above it keeps its compiled sets (the same object,
 test('an nftables rule moved by an edit above it is lowered once, and keeps its compiled sets', () => {
   let kept = 0;
   for (const { rule, was, sets, setsWere } of movedOneLineDown('router.nft', 'a.nft')) {
-    // Rules naming a set, a variable or a chain are lowered again; the others are kept.
-    const dependent = /[@$]|jump|goto/.test(was.text);
+    // Rules naming a set or a chain are lowered again; the others are kept, but those naming a
+    // variable only while its define stays where it is (here it moved with the comment).
+    const dependent = /@|jump|goto/.test(was.text);
     assert.equal(rule.key !== undefined, !dependent, `kept or not: ${was.text}`);
     if (dependent) continue;
+    if (/\$/.test(was.text)) {
+      assert.notEqual(sets, setsWere, `lowered again, its define moved: ${was.text}`);
+      continue;
+    }
     kept++;
     assert.equal(sets, setsWere, 'the same compiled sets, not a copy');
   }
@@ -217,6 +224,8 @@ test('an nftables rule moved by an edit above it is lowered once, and keeps its 
 test('an nftables rule is lowered again when what it names elsewhere changes', () => {
   const base = [
     'define LAN = 10.1.0.0/16',
+    'define NETS = { $LAN, 10.4.0.0/16 }',
+    'define PAIRS = { 10.5.0.1 . 22, 10.5.0.2 . 80 }',
     'table inet filter {',
     '  counter c1 { }',
     '  set blocked { type ipv4_addr; elements = { 198.51.100.1 } }',
@@ -229,6 +238,8 @@ test('an nftables rule is lowered again when what it names elsewhere changes', (
     '    counter name "c1" accept',
     '    ip saddr @blocked drop',
     '    ip saddr $LAN accept',
+    '    ip saddr $NETS udp dport 53 accept',
+    '    ip saddr . tcp dport $PAIRS accept', // its conditions' ranges are in the define
     '    tcp dport 2 jump { udp dport 3 accept; drop; }',
     '  }',
     '}',
@@ -240,8 +251,10 @@ test('an nftables rule is lowered again when what it names elsewhere changes', (
     ['the named counter is removed', (l) => l.map((x) => (x === '  counter c1 { }' ? '' : x))],
     ['the set gets another element', (l) => l.map((x) => x.replace('198.51.100.1', '203.0.113.9'))],
     ['the set is removed', (l) => l.map((x) => (x.startsWith('  set blocked') ? '' : x))],
-    ['the define changes', (l) => l.map((x) => x.replace('10.1.0.0/16', '10.9.0.0/16'))],
-    ['the define is removed', (l) => l.map((x) => (x.startsWith('define') ? '' : x))],
+    ['the define changes (and so the define naming it)', (l) => l.map((x) => x.replace('10.1.0.0/16', '10.9.0.0/16'))],
+    ['the defines are removed', (l) => l.map((x) => (x.startsWith('define') ? '' : x))],
+    ['the rules move, their defines stay', (l) => l.map((x) => (x === 'table inet filter {' ? `\n${x}` : x))],
+    ['a define moves, its value stays', (l) => ['', ...l.filter((x) => x.startsWith('define')), ...l.filter((x) => !x.startsWith('define'))]],
     ['the anonymous chain moves down a line', (l) => ['', ...l]],
     ['the table becomes an ip table', (l) => l.map((x) => x.replace('table inet', 'table ip'))],
     // Not a dependency, but the same text at another column: its ranges are not the kept ones moved.

@@ -102,8 +102,8 @@ export type Stmt = MatchStmt | VerdictStmt | VmapStmt | ChainStmt | RejectStmt |
 export interface RuleNode extends Span {
   stmts: Stmt[];
   comment?: string;
-  /** Names a variable (`$x`): its meaning depends on a define elsewhere. */
-  usesVar: boolean;
+  /** The defines its variables (`$x`) stand for, in the order it names them: its meaning depends on them. */
+  vars: readonly Define[];
   /**
    * A rule of a chain block alone on its line, read without any problem: when it is kept, the next
    * version's parser may skip its text (lower-cache.ts).
@@ -119,6 +119,8 @@ export interface Define {
   name: string;
   nameTok: Token;
   value: Expr;
+  /** The defines its value names (`define B = { $A, 10.0.0.1 }`). */
+  uses: readonly Define[];
   /** 'define' binds once; 'redefine' rebinds. */
 }
 

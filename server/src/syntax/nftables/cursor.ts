@@ -40,8 +40,8 @@ interface Frame { lexer: Lexer; ahead: Token[] }
 export class Cursor {
   readonly sources: Source[] = [];
   readonly problems: Problem[] = [];
-  /** Variables named so far (a rule that names one depends on a define elsewhere). */
-  varUses = 0;
+  /** The define of every variable named so far, in order (a rule that names one depends on it). */
+  readonly varsNamed: Define[] = [];
   private readonly frames: Frame[] = [];
   private readonly scopes: Map<string, Define>[] = [new Map()];
   /** The last token consumed (for spans). */

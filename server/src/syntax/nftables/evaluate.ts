@@ -11,7 +11,7 @@ import type { Cursor } from './cursor';
 import type { Token } from './lexer';
 import { DATATYPE_BITS } from './datatypes';
 import { namedPriority, SET_DATATYPES, UNQUALIFIED_DATATYPES } from './keywords';
-import { endLowering, keepLowered, LowerCache, reuseKept, reuseLowered, startLowering } from './lower-cache';
+import { definesKey, endLowering, keepLowered, LowerCache, reuseKept, reuseLowered, startLowering } from './lower-cache';
 import { checkMapKeys, intervalConflict, lowerRule, RuleEnv, selectorInfo } from './rules';
 import type { ChainState, LoweredRule, ResolvedElem, SetState, TableState, TypeInfo, VerdictValue } from './state';
 import { isInterval, itemsEqual, Report, ValueError, ValueResolver } from './values';
@@ -397,8 +397,9 @@ export class Evaluator {
 
   private lower(c: ChainState, rule: RuleNode): LoweredRule | undefined {
     const cache = this.cache;
-    // Rules of included files and rules naming a variable are never kept.
-    if (!cache || rule.first.src !== 0 || rule.last.src !== 0 || rule.usesVar) return this.lowerNow(c, rule);
+    // Rules of included files, and rules naming a define of one, are never kept.
+    const defines = cache && rule.first.src === 0 && rule.last.src === 0 ? definesKey(rule.vars, this.cur) : undefined;
+    if (!cache || defines === undefined) return this.lowerNow(c, rule);
     const range = this.rangeBetween(rule.first, rule.last);
     const { line, character } = range.start;
     // The parser skipped the rule's text: it found what was kept for it.
@@ -406,12 +407,12 @@ export class Evaluator {
       const k = reuseKept(cache, rule.kept, line);
       return { node: rule, range, text: k.text, comment: rule.comment, variants: k.variants, keys: k.keys };
     }
-    const source = this.cur.sources[0].text.slice(rule.first.pos, rule.last.end);
-    const reused = reuseLowered(cache, source, c.table.key, character, line, rule);
+    const at = { source: this.cur.sources[0].text.slice(rule.first.pos, rule.last.end), table: c.table.key, column: character, defines };
+    const reused = reuseLowered(cache, at, line, rule);
     if (reused) return { node: rule, range, text: reused.text, comment: rule.comment, variants: reused.variants, keys: reused.keys };
     const problems = this.cur.problems.length;
     const lowered = this.lowerNow(c, rule);
-    if (lowered?.pure && this.cur.problems.length === problems) lowered.keys = keepLowered(cache, source, c.table.key, character, line, lowered).keys;
+    if (lowered?.pure && this.cur.problems.length === problems) lowered.keys = keepLowered(cache, at, line, lowered).keys;
     return lowered;
   }
 

@@ -429,9 +429,9 @@ export abstract class ExprParser {
     const cur = this.cur;
     const first = cur.expect('$');
     const name = cur.identifier('a variable name');
-    cur.varUses++;
     const def = cur.lookup(name.text);
     if (!def) throw new UnknownVariable(name);
+    cur.varsNamed.push(def);
     return { t: 'var', name: name.text, def, first, last: name };
   }
 

@@ -2,7 +2,7 @@
 // over the grammar of nft's parser_bison.y (rule, stmt, relational_expr): where that grammar
 // draws a line (what may follow a match, which statements end a rule), so do we, so that what
 // nft rejects is rejected here too, on the same line. Expressions are parsed by parse-expr.ts.
-import type { ChainStmt, Expr, MatchStmt, OtherStmt, RelOp, RuleNode, Span, Stmt, VerdictNode } from './ast';
+import type { ChainStmt, Define, Expr, MatchStmt, OtherStmt, RelOp, RuleNode, Span, Stmt, VerdictNode } from './ast';
 import { describe, ParseError } from './cursor';
 import { isStringKind, Token } from './lexer';
 import { GLOBAL_KEYWORDS, META_KEYS, WORD_OPERATORS } from './keywords';
@@ -12,6 +12,7 @@ const REL_OPS = new Set(['==', '!=', '<', '>', '<=', '>=', '!']);
 const TIME_UNITS = new Set(['second', 'minute', 'hour', 'day', 'week']);
 const UNIT_SECONDS: Record<string, bigint> = { second: 1n, minute: 60n, hour: 3600n, day: 86400n, week: 604800n };
 const BYTE_UNITS: Record<string, bigint> = { bytes: 1n, kbytes: 1024n, mbytes: 1048576n, gbytes: 1073741824n };
+const NO_DEFINES: readonly Define[] = [];
 const LOG_LEVELS = new Set(['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug', 'audit']);
 
 export class RuleParser extends ExprParser {
@@ -21,7 +22,7 @@ export class RuleParser extends ExprParser {
   parseRule(): RuleNode {
     const cur = this.cur;
     const first = cur.peek();
-    const vars = cur.varUses;
+    const vars = cur.varsNamed.length;
     const stmts: Stmt[] = [];
     let comment: string | undefined;
     while (!this.atRuleEnd()) {
@@ -34,7 +35,7 @@ export class RuleParser extends ExprParser {
       stmts.push(this.parseStatement());
     }
     if (stmts.length === 0) throw new ParseError(cur.peek(), `expected a statement, found ${describe(cur.peek())}`);
-    return { first, last: cur.prev, stmts, comment, usesVar: cur.varUses !== vars, wholeLine: false };
+    return { first, last: cur.prev, stmts, comment, vars: cur.varsNamed.length === vars ? NO_DEFINES : cur.varsNamed.slice(vars), wholeLine: false };
   }
 
   private atRuleEnd(): boolean {

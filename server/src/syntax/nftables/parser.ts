@@ -6,7 +6,7 @@ import type {
   ChainDecl, Command, Define, Expr, Family, HookSpec, ObjDecl, NftFile, RuleNode, SetDecl, Span, TableItem, TableRef, VarExpr,
 } from './ast';
 import { tableKey } from './ast';
-import { findKept, LowerCache } from './lower-cache';
+import { definesKey, findKept, LowerCache } from './lower-cache';
 import { Cursor, describe, ParseError, Problem, Source } from './cursor';
 import { isStringKind, Token } from './lexer';
 import { FAMILIES, GLOBAL_KEYWORDS } from './keywords';
@@ -36,6 +36,9 @@ export function parseNftables(text: string, opts: ParseOptions = {}, cache?: Low
   cur.lexProblems();
   return { file, problems: cur.problems, sources: cur.sources, cursor: cur };
 }
+
+/** A variable as the scanner reads its name (nft: a string after `$`). */
+const VARIABLE = /\$([A-Za-z_.][A-Za-z0-9_/.\-]*)/g;
 
 const OBJ_KINDS = new Set(['counter', 'quota', 'limit', 'secmark', 'synproxy']);
 const SET_FLAGS = new Set(['constant', 'interval', 'timeout', 'dynamic']);
@@ -108,9 +111,10 @@ class Parser {
         cur.next();
         const nameTok = cur.identifier('a variable name');
         cur.expect('=');
+        const named = cur.varsNamed.length;
         const value = this.initializer();
         cur.separator('the definition');
-        const d: Define = { name: nameTok.text, nameTok, value };
+        const d: Define = { name: nameTok.text, nameTok, value, uses: cur.varsNamed.slice(named) };
         if (t.text === 'redefine') cur.redefine(d);
         else if (!cur.define(d)) cur.problem('syntax', `redefinition of symbol '${nameTok.text}' (use 'redefine' to change it)`, nameTok);
         return true;
@@ -588,12 +592,30 @@ class Parser {
     if (!this.cache) return undefined;
     const line = this.cur.restOfLine();
     if (!line) return undefined;
-    const kept = findKept(this.cache, line.text, table, line.column);
+    const defines = this.definesOfLine(line.text);
+    if (defines === undefined) return undefined;
+    const kept = findKept(this.cache, { source: line.text, table, column: line.column, defines });
     if (!kept?.wholeLine) return undefined;
     const first = line.first;
     const last: Token = { kind: kept.wholeLine.kind, text: kept.wholeLine.text, pos: first.pos + kept.wholeLine.pos, end: first.pos + line.text.length, src: 0 };
     this.cur.skipRestOfLine(last);
-    return { first, last, stmts: [], comment: kept.comment, usesVar: false, wholeLine: true, kept };
+    return { first, last, stmts: [], comment: kept.comment, vars: [], wholeLine: true, kept };
+  }
+
+  /**
+   * The defines key (lower-cache.ts) of the variables a line of text names, by their names as
+   * bound here. A name read wrongly (`$x` in a quoted string, say) gives another key than the
+   * kept rule's, which only means the line is read as usual.
+   */
+  private definesOfLine(text: string): string | undefined {
+    if (!text.includes('$')) return '';
+    const defs: Define[] = [];
+    for (const m of text.matchAll(VARIABLE)) {
+      const d = this.cur.lookup(m[1]);
+      if (!d) return undefined;
+      defs.push(d);
+    }
+    return definesKey(defs, this.cur);
   }
 
   private hookSpec(): HookSpec {

@@ -126,7 +126,7 @@ class RuleEval {
     const variants = this.branches
       ? this.branches.map((b) => ({ conditions: [...this.conds, ...b.conditions], action: b.action }))
       : [{ conditions: this.conds, action }];
-    return { node: rule, range, text, comment: rule.comment, variants, usesSet: this.usesSet, pure: !this.usesSet && !this.external && !rule.usesVar };
+    return { node: rule, range, text, comment: rule.comment, variants, usesSet: this.usesSet, pure: !this.usesSet && !this.external };
   }
 
   private statement(stmt: Stmt): void {
