@@ -398,3 +398,20 @@ test('a value where a match needs a packet field: in a concatenation, or a varia
   assert.deepEqual(errors('$P accept'), ["3:7 expected a value to match the expression against, found 'accept'"]);
   assert.deepEqual(errors('tcp dport $P accept'), []);
 });
+
+test('reject with tcp reset is checked against the transport protocol named last by one value; conflicts against all of them (each case as nft -c answers it)', () => {
+  const error = (stmt: string) => loadNftables(`table ip6 t {\n  chain c {\n    type filter hook input priority 0;\n    ${stmt}\n  }\n}\n`).findings.find((f) => f.severity === 'error')?.message ?? 'OK';
+  const cases: [string, string][] = [
+    ['ip6 nexthdr udp ip6 nexthdr tcp reject with tcp reset', 'OK'],
+    ['ip6 nexthdr tcp ip6 nexthdr udp reject with tcp reset', 'you cannot use tcp reset with this protocol'],
+    ['ip6 nexthdr udp ip6 nexthdr tcp udp dport 53 accept', 'conflicting protocols specified: tcp vs. udp'],
+    ['meta l4proto udp meta l4proto tcp reject with tcp reset', 'OK'],
+    ['ip6 nexthdr { udp, tcp } reject with tcp reset', 'OK'],
+    ['ip6 nexthdr { udp } reject with tcp reset', 'you cannot use tcp reset with this protocol'],
+    ['ip6 nexthdr { udp, tcp } udp dport 53 accept', 'conflicting protocols specified: tcp vs. udp'],
+    ['meta l4proto gre reject with tcp reset', 'you cannot use tcp reset with this protocol'],
+    ['tcp dport 22 meta l4proto udp reject with tcp reset', 'you cannot use tcp reset with this protocol'],
+    ['th dport 22 reject with tcp reset', 'OK'],
+  ];
+  for (const [stmt, expected] of cases) assert.equal(error(stmt), expected, stmt);
+});

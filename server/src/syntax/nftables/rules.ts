@@ -77,6 +77,12 @@ class RuleEval {
    */
   private l3: string[] = [];
   private l4: string[] = [];
+  /**
+   * The transport protocol named last by one value (`ip6 nexthdr tcp`, `udp dport`), what
+   * `reject with tcp reset` is checked against: nft keeps all of l4 for conflicts, and this one
+   * as the current header. A set of several protocols names none.
+   */
+  private l4Last?: string;
   /** The network protocol named last (what `reject with icmp/icmpv6` is checked against). */
   private l3Last?: string;
   private readonly conds: Condition[] = [];
@@ -333,6 +339,7 @@ class RuleEval {
     }
     if (!this[layer].length) this[layer] = [proto];
     if (layer === 'l3') this.l3Last = proto;
+    else this.l4Last = proto;
   }
 
   /**
@@ -357,6 +364,7 @@ class RuleEval {
         // not at all after ip protocol / ip6 nexthdr.
         const name = L4_NAMES[n] ?? (sel.key === 'meta l4proto' ? 'unknown' : undefined);
         if (name && !this.l4.includes(name)) this.l4.push(name);
+        if (values.length === 1) this.l4Last = name ?? 'unknown';
       } else if (sel.key === 'meta nfproto') l3.push(n === 2 ? 'ip' : n === 10 ? 'ip6' : `nfproto ${n}`);
       else if (sel.key === 'meta protocol' || sel.key === 'ether type') l3.push(n === 0x800 ? 'ip' : n === 0x86dd ? 'ip6' : n === 0x806 ? 'arp' : `ethertype ${n}`);
     }
@@ -553,7 +561,7 @@ class RuleEval {
     const fam = this.env.table.family;
     const w = stmt.with;
     if (w?.family === 'tcp') {
-      if (this.l4.some((p) => p !== 'tcp')) {
+      if (this.l4Last !== undefined && this.l4Last !== 'tcp') {
         this.error('invalid-value', 'you cannot use tcp reset with this protocol', stmt);
         return;
       }
