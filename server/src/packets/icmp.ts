@@ -1,9 +1,10 @@
 // ICMP and ICMPv6 type names as iptables (`iptables -p icmp -h`) and nftables spell them.
 // A name without a code covers every code of its type.
+import { dict } from '../model/dict';
 
 export interface IcmpKey { type: number; code?: number }
 
-const ICMP4: Record<string, IcmpKey> = {
+const ICMP4: Record<string, IcmpKey | undefined> = dict({
   'echo-reply': { type: 0 }, pong: { type: 0 },
   'destination-unreachable': { type: 3 },
   'network-unreachable': { type: 3, code: 0 }, 'host-unreachable': { type: 3, code: 1 },
@@ -25,9 +26,9 @@ const ICMP4: Record<string, IcmpKey> = {
   'timestamp-request': { type: 13 }, 'timestamp-reply': { type: 14 },
   'info-request': { type: 15 }, 'info-reply': { type: 16 },
   'address-mask-request': { type: 17 }, 'address-mask-reply': { type: 18 },
-};
+});
 
-const ICMP6: Record<string, IcmpKey> = {
+const ICMP6: Record<string, IcmpKey | undefined> = dict({
   'destination-unreachable': { type: 1 }, 'no-route': { type: 1, code: 0 },
   'communication-prohibited': { type: 1, code: 1 }, 'beyond-scope': { type: 1, code: 2 },
   'address-unreachable': { type: 1, code: 3 }, 'port-unreachable': { type: 1, code: 4 },
@@ -46,7 +47,7 @@ const ICMP6: Record<string, IcmpKey> = {
   redirect: { type: 137 }, 'nd-router-solicit': { type: 133 }, 'nd-router-advert': { type: 134 },
   'nd-neighbor-solicit': { type: 135 }, 'nd-neighbor-advert': { type: 136 }, 'nd-redirect': { type: 137 },
   'mld2-listener-report': { type: 143 },
-};
+});
 
 /** `name`, `type` or `type/code`; undefined when it is none of those or out of range. */
 export function parseIcmpType(text: string, v6: boolean): IcmpKey | undefined {

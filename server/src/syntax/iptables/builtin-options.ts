@@ -1,6 +1,6 @@
 // The options of the iptables command itself (not of extensions), as getopt_long sees them in
 // iptables 1.8.9: long names, short letters and whether they take an argument.
-import { dict } from './dict';
+import { dict } from '../../model/dict';
 
 export interface BuiltinOpt {
   letter: string;

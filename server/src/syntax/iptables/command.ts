@@ -20,7 +20,7 @@ import type { Token } from './lexer';
 import { parseProtocol, protocolName, strtoui, PROTO_DCCP, PROTO_SCTP, PROTO_TCP, PROTO_UDP, PROTO_UDPLITE } from './numbers';
 import type { ChainCommandNode, MatchNode, OptionNode, OptionValue, RuleNode, TargetNode } from './tree';
 import { lineRange, tokenRange } from './tree';
-import { dict } from './dict';
+import { dict } from '../../model/dict';
 import { ValueMemo, type ValueContext } from './values';
 import { findOwned, OF_RULE, OF_TARGET, type MatchRecord, type OptionRecord, type RuleRecords, type TargetRecord } from './records';
 

@@ -9,7 +9,7 @@
 import type { Family } from '../../model/policy';
 import { PROTO_AH, PROTO_DCCP, PROTO_ESP, PROTO_ICMP, PROTO_ICMPV6, PROTO_SCTP, PROTO_TCP, PROTO_UDP } from './numbers';
 import { PARSERS, type ValueMemo, type ValueParser } from './values';
-import { dict } from './dict';
+import { dict } from '../../model/dict';
 
 export interface OptSpec {
   /** Long name without dashes. */

@@ -5,7 +5,7 @@
 // an opaque condition may or may not hold for any packet.
 import type { Action, AddrRange, ConnState, Condition, Family, Range, Verdict } from '../../model/policy';
 import type { AddrValue } from './addresses';
-import { dict } from './dict';
+import { dict } from '../../model/dict';
 import { findOwned, lastOwned, OF_RULE, type MatchRecord, type OptionRecord, type RuleRecords } from './records';
 import type { RuleMeaning, Token } from './tree';
 import { tokenRange } from './tree';

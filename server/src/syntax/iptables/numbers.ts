@@ -8,8 +8,8 @@
 // - the udp match (and others on the newer option parser) resolves ports with getaddrinfo(),
 //   which reads decimal only, lets a number wrap around modulo 65536 and accepts an empty word
 //   as port 0.
-import { PROTOCOLS, SCTP_SERVICES, TCP_SERVICES, UDP_SERVICES } from './netdb-data';
-import { dict } from './dict';
+import { netbaseTable as table, PROTOCOLS, SCTP_SERVICES, TCP_SERVICES, UDP_SERVICES } from '../netbase';
+import { dict } from '../../model/dict';
 
 /** xtables_strtoui(s, NULL, &v, min, max) with base 0. Returns undefined when iptables refuses. */
 export function strtoui(s: string, max: number, min = 0): number | undefined {
@@ -61,13 +61,6 @@ function hexDigit(c: number): number {
 
 type ServiceTable = Map<string, number>;
 const serviceTables = new Map<string, ServiceTable>();
-
-function table(src: string): ServiceTable {
-  const m: ServiceTable = new Map();
-  const parts = src.split(' ');
-  for (let i = 0; i + 1 < parts.length; i += 2) if (!m.has(parts[i])) m.set(parts[i], Number(parts[i + 1]));
-  return m;
-}
 
 /** getservbyname(name, proto): the port of a service name for one protocol. */
 export function serviceByName(name: string, proto: string): number | undefined {

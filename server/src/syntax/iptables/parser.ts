@@ -20,7 +20,7 @@ import { RuleLine } from './rule-line';
 import type { TargetRecord } from './records';
 import type { ChainCommandNode, ChainDeclNode, ChainNode, IptablesFile, RuleNode, TableNode } from './tree';
 import { lineRange, tokenRange } from './tree';
-import { dict } from './dict';
+import { dict } from '../../model/dict';
 
 /** Built-in chains of each table, in iptables-save order. */
 export const BUILTIN_CHAINS = dict<readonly string[]>({

@@ -6,7 +6,7 @@ import { parseAddressList, parseSingleAddress } from './addresses';
 import { parseIcmpType } from './icmp';
 import { gaiPort, parsePort, parseProtocol, strtoui } from './numbers';
 import type { OptionValue } from './tree';
-import { dict } from './dict';
+import { dict } from '../../model/dict';
 
 export interface ValueContext {
   family: Family;

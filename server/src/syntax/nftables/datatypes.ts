@@ -3,6 +3,7 @@
 // state"...). Symbol tables are nft 1.0.6's (`nft describe <expr>` prints them).
 import type { Token } from './lexer';
 import { PROTOCOLS, SERVICES } from './netdb';
+import { dict } from '../../model/dict';
 
 export type Scalar =
   | { kind: 'int'; value: bigint }
@@ -14,7 +15,7 @@ export type ParseScalar = Scalar | { error: string };
 
 const sym = (entries: Record<string, number>): Map<string, bigint> => new Map(Object.entries(entries).map(([k, v]) => [k, BigInt(v)]));
 
-export const SYMBOLS: Readonly<Record<string, Map<string, bigint>>> = {
+export const SYMBOLS: Readonly<Record<string, Map<string, bigint> | undefined>> = dict({
   icmp_type: sym({
     'echo-reply': 0, 'destination-unreachable': 3, 'source-quench': 4, redirect: 5, 'echo-request': 8, 'router-advertisement': 9,
     'router-solicitation': 10, 'time-exceeded': 11, 'parameter-problem': 12, 'timestamp-request': 13, 'timestamp-reply': 14,
@@ -60,34 +61,34 @@ export const SYMBOLS: Readonly<Record<string, Map<string, bigint>>> = {
   day: sym({ Sunday: 0, Monday: 1, Tuesday: 2, Wednesday: 3, Thursday: 4, Friday: 5, Saturday: 6 }),
   devgroup: sym({ default: 0 }),
   boolean: sym({ exists: 1, missing: 0 }),
-};
+});
 
 /** Protocol keywords of the grammar (`meta l4proto icmpv6` is the keyword, not /etc/protocols). */
-const KEYWORD_PROTOCOLS: Readonly<Record<string, number>> = {
+const KEYWORD_PROTOCOLS: Readonly<Record<string, number | undefined>> = dict({
   icmp: 1, igmp: 2, tcp: 6, udp: 17, dccp: 33, esp: 50, ah: 51, icmpv6: 58, comp: 108, sctp: 132, udplite: 136,
-};
+});
 
 /** What nft calls the datatype in "Could not parse <name>" messages. */
-const DESCRIPTIONS: Readonly<Record<string, string>> = {
+const DESCRIPTIONS: Readonly<Record<string, string | undefined>> = dict({
   icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', icmpx_code: 'icmpx code',
   ct_state: 'conntrack state', ct_status: 'conntrack status', ct_dir: 'conntrack direction', ct_event: 'conntrack event bits',
   pkt_type: 'packet type', tcp_flag: 'TCP flag', nf_proto: 'netfilter protocol', ether_type: 'Ethernet protocol',
   fib_addrtype: 'fib address type', dscp: 'Differentiated Services Code Point', ecn: 'Explicit Congestion Notification',
   iface_type: 'network interface type', arp_op: 'ARP operation', igmp_type: 'IGMP type', dccp_pkttype: 'DCCP packet type',
   mh_type: 'Mobility Header Type', day: 'Day of week of packet reception', devgroup: 'devgroup name', boolean: 'boolean type',
-};
+});
 
 /** Bitmask types accept `a,b,c` lists and match any of the bits. */
 export const BITMASK_TYPES: ReadonlySet<string> = new Set(['ct_state', 'ct_status', 'ct_event', 'tcp_flag', 'ct_label', 'bitmask']);
 
 /** Widths of datatypes not given by the selector (sets declared with `type`). */
-export const DATATYPE_BITS: Readonly<Record<string, number>> = {
+export const DATATYPE_BITS: Readonly<Record<string, number | undefined>> = dict({
   ipv4_addr: 32, ipv6_addr: 128, ether_addr: 48, inet_service: 16, inet_proto: 8, nf_proto: 8, mark: 32, ifname: 128,
   iface_index: 32, iface_type: 16, ct_state: 32, ct_status: 32, ct_dir: 8, pkt_type: 8, icmp_type: 8, icmpv6_type: 8,
   icmp_code: 8, icmpv6_code: 8, icmpx_code: 8, tcp_flag: 8, ether_type: 16, arp_op: 16, dscp: 6, ecn: 2, fib_addrtype: 32,
   realm: 32, classid: 32, uid: 32, gid: 32, devgroup: 32, boolean: 8, igmp_type: 8, dccp_pkttype: 4, mh_type: 8, time: 64,
   integer: 32, verdict: 32, string: 128,
-};
+});
 
 /** Users and groups every system has (nft resolves the rest through the host's passwd/group). */
 const KNOWN_USERS = new Set(['root', 'daemon', 'bin', 'sys', 'nobody', 'www-data', 'mail', 'nogroup', 'adm', 'sync', 'games', 'man', 'lp', 'news', 'uucp', 'proxy', 'backup', 'list', 'irc', 'users', 'staff', 'sudo', 'wheel']);
@@ -138,14 +139,14 @@ export function parseScalar(dtype: string, bits: number, t: Token): ParseScalar 
     case 'inet_service': {
       if (num !== undefined) return num > 65535n ? { error: 'Service out of range' } : { kind: 'int', value: num };
       if (isWordLike(t)) {
-        const p = SERVICES[t.text];
+        const p = SERVICES.get(t.text);
         if (p !== undefined) return { kind: 'int', value: BigInt(p) };
       }
       return { error: `Could not resolve service '${t.text}': not a port number or a service name` };
     }
     case 'inet_proto': {
       if (num !== undefined) return num > 255n ? { error: 'Protocol out of range' } : { kind: 'int', value: num };
-      const p = KEYWORD_PROTOCOLS[t.text] ?? PROTOCOLS[t.text];
+      const p = KEYWORD_PROTOCOLS[t.text] ?? PROTOCOLS.get(t.text);
       if (p !== undefined && t.kind !== 'num') return { kind: 'int', value: BigInt(p) };
       return { error: `Could not resolve protocol name '${t.text}'` };
     }

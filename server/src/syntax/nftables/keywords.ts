@@ -1,6 +1,7 @@
 // Words nft's scanner always turns into keywords (so they can never name a table, chain, set or
 // variable), and the selectors of the rule language with the datatype of what they load
 // (as `nft describe` prints them for nftables 1.0.6).
+import { dict } from '../../model/dict';
 
 export const GLOBAL_KEYWORDS: ReadonlySet<string> = new Set(
   (
@@ -18,9 +19,9 @@ export const GLOBAL_KEYWORDS: ReadonlySet<string> = new Set(
 );
 
 /** Word forms of operators (the scanner maps them to the symbols). */
-export const WORD_OPERATORS: Readonly<Record<string, string>> = {
+export const WORD_OPERATORS: Readonly<Record<string, string | undefined>> = dict({
   eq: '==', ne: '!=', le: '<=', lt: '<', ge: '>=', gt: '>', lshift: '<<', rshift: '>>', xor: '^', and: '&', or: '|', not: '!',
-};
+});
 
 export interface FieldInfo {
   /** nft datatype name (ipv4_addr, inet_service, integer, ...). */
@@ -32,8 +33,13 @@ export interface FieldInfo {
 const f = (dtype: string, bits: number): FieldInfo => ({ dtype, bits });
 const INT = (bits: number): FieldInfo => f('integer', bits);
 
+/** A table of tables, neither with a prototype (see dict). */
+function nested<T>(t: Record<string, Record<string, T>>): Record<string, Record<string, T | undefined> | undefined> {
+  return dict(Object.fromEntries(Object.entries(t).map(([k, v]) => [k, dict(v)])));
+}
+
 /** Header fields per protocol keyword: `tcp dport`, `ip saddr`, `arp saddr ip` ('saddr ip'). */
-export const PAYLOAD_FIELDS: Readonly<Record<string, Readonly<Record<string, FieldInfo>>>> = {
+export const PAYLOAD_FIELDS: Readonly<Record<string, Readonly<Record<string, FieldInfo | undefined>> | undefined>> = nested({
   ether: { saddr: f('ether_addr', 48), daddr: f('ether_addr', 48), type: f('ether_type', 16) },
   vlan: { id: INT(12), cfi: INT(1), dei: INT(1), pcp: INT(3), type: f('ether_type', 16) },
   arp: {
@@ -74,15 +80,15 @@ export const PAYLOAD_FIELDS: Readonly<Record<string, Readonly<Record<string, Fie
   frag: { nexthdr: f('inet_proto', 8), reserved: INT(8), 'frag-off': INT(13), reserved2: INT(2), 'more-fragments': INT(1), id: INT(32) },
   dst: { nexthdr: f('inet_proto', 8), hdrlength: INT(8) },
   mh: { nexthdr: f('inet_proto', 8), hdrlength: INT(8), type: f('mh_type', 8), reserved: INT(8), checksum: INT(16) },
-};
+});
 
 /** The IP protocol number a transport header keyword implies (`tcp dport` needs tcp). */
-export const L4_PROTO: Readonly<Record<string, number>> = {
+export const L4_PROTO: Readonly<Record<string, number | undefined>> = dict({
   icmp: 1, igmp: 2, tcp: 6, udp: 17, dccp: 33, esp: 50, ah: 51, icmpv6: 58, comp: 108, sctp: 132, udplite: 136,
-};
+});
 
 /** meta keys (`meta X`); those marked unqualified may also be written without `meta`. */
-export const META_KEYS: Readonly<Record<string, FieldInfo & { unqualified?: boolean }>> = {
+export const META_KEYS: Readonly<Record<string, FieldInfo & { unqualified?: boolean } | undefined>> = dict({
   length: INT(32), protocol: f('ether_type', 16), priority: f('classid', 32), random: INT(32), secmark: INT(32),
   mark: { ...f('mark', 32), unqualified: true }, iif: { ...f('iface_index', 32), unqualified: true },
   iifname: { ...f('ifname', 128), unqualified: true }, iiftype: { ...f('iface_type', 16), unqualified: true },
@@ -99,24 +105,24 @@ export const META_KEYS: Readonly<Record<string, FieldInfo & { unqualified?: bool
   // Only as `meta <word>` (nft's meta_key_parse).
   l4proto: f('inet_proto', 8), nfproto: f('nf_proto', 8), sdif: f('iface_index', 32), sdifname: f('ifname', 128),
   iifkind: f('ifname', 128), oifkind: f('ifname', 128), ibrpvid: INT(16), ibrvproto: f('ether_type', 16), secpath: f('boolean', 8),
-};
+});
 
 /** ct keys without direction. */
-export const CT_KEYS: Readonly<Record<string, FieldInfo>> = {
+export const CT_KEYS: Readonly<Record<string, FieldInfo | undefined>> = dict({
   l3proto: f('nf_proto', 8), protocol: f('inet_proto', 8), mark: f('mark', 32), state: f('ct_state', 32),
   direction: f('ct_dir', 8), status: f('ct_status', 32), expiration: f('time', 32), helper: f('string', 128),
   saddr: f('invalid', 0), daddr: f('invalid', 0), 'proto-src': f('inet_service', 16), 'proto-dst': f('inet_service', 16),
   label: f('ct_label', 128), event: f('ct_event', 32), secmark: INT(32), id: INT(32), bytes: INT(64), packets: INT(64),
   avgpkt: INT(64), zone: INT(16),
-};
+});
 
 /** ct keys after `original`/`reply`. */
-export const CT_DIR_KEYS: Readonly<Record<string, FieldInfo>> = {
+export const CT_DIR_KEYS: Readonly<Record<string, FieldInfo | undefined>> = dict({
   saddr: f('invalid', 0), daddr: f('invalid', 0), l3proto: f('nf_proto', 8), protocol: f('inet_proto', 8),
   'proto-src': f('inet_service', 16), 'proto-dst': f('inet_service', 16), bytes: INT(64), packets: INT(64),
   avgpkt: INT(64), zone: INT(16), 'ip saddr': f('ipv4_addr', 32), 'ip daddr': f('ipv4_addr', 32),
   'ip6 saddr': f('ipv6_addr', 128), 'ip6 daddr': f('ipv6_addr', 128),
-};
+});
 
 /** Datatype names a set's `type` may use (`nft` accepts these; integer/string/verdict need typeof). */
 export const SET_DATATYPES: ReadonlySet<string> = new Set(

@@ -95,9 +95,10 @@ export abstract class ExprParser {
       this.cur.next();
       return t.text;
     }
-    if (t.kind === 'word' && WORD_OPERATORS[t.text] && BINOPS.has(WORD_OPERATORS[t.text])) {
+    const word = t.kind === 'word' ? WORD_OPERATORS[t.text] : undefined;
+    if (word && BINOPS.has(word)) {
       this.cur.next();
-      return WORD_OPERATORS[t.text];
+      return word;
     }
     return undefined;
   }
@@ -615,7 +616,7 @@ const interned: Map<string, string> = new Map();
 /** 'proto field' keys of the header fields, internalized once: proto → field → key. */
 const PAYLOAD_KEYS = new Map<string, Map<string, string>>();
 for (const [proto, fields] of Object.entries(PAYLOAD_FIELDS)) {
-  PAYLOAD_KEYS.set(proto, new Map(Object.keys(fields).map((f) => [f, intern(`${proto} ${f}`)])));
+  PAYLOAD_KEYS.set(proto, new Map(Object.keys(fields ?? {}).map((f) => [f, intern(`${proto} ${f}`)])));
 }
 
 /**

@@ -7,11 +7,12 @@ import { describe, ParseError } from './cursor';
 import { isStringKind, Token } from './lexer';
 import { GLOBAL_KEYWORDS, META_KEYS, WORD_OPERATORS } from './keywords';
 import { EXTHDR_PROTOS, exprText, ExprParser, PAYLOAD_PROTOS, val, VERDICTS } from './parse-expr';
+import { dict } from '../../model/dict';
 
 const REL_OPS = new Set(['==', '!=', '<', '>', '<=', '>=', '!']);
 const TIME_UNITS = new Set(['second', 'minute', 'hour', 'day', 'week']);
-const UNIT_SECONDS: Record<string, bigint> = { second: 1n, minute: 60n, hour: 3600n, day: 86400n, week: 604800n };
-const BYTE_UNITS: Record<string, bigint> = { bytes: 1n, kbytes: 1024n, mbytes: 1048576n, gbytes: 1073741824n };
+const UNIT_SECONDS: Record<string, bigint | undefined> = dict({ second: 1n, minute: 60n, hour: 3600n, day: 86400n, week: 604800n });
+const BYTE_UNITS: Record<string, bigint | undefined> = dict({ bytes: 1n, kbytes: 1024n, mbytes: 1048576n, gbytes: 1073741824n });
 const NO_DEFINES: readonly Define[] = [];
 const LOG_LEVELS = new Set(['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug', 'audit']);
 
@@ -154,10 +155,12 @@ export class RuleParser extends ExprParser {
     if (t.kind === 'punct' && REL_OPS.has(t.text)) {
       opTok = cur.next();
       op = t.text as RelOp;
-    } else if (t.kind === 'word' && WORD_OPERATORS[t.text] && REL_OPS.has(WORD_OPERATORS[t.text])) {
-      opTok = cur.next();
-      const o = WORD_OPERATORS[t.text];
-      op = o as RelOp;
+    } else {
+      const word = t.kind === 'word' ? WORD_OPERATORS[t.text] : undefined;
+      if (word && REL_OPS.has(word)) {
+        opTok = cur.next();
+        op = word as RelOp;
+      }
     }
     if (!this.startsRhs(cur.peek())) {
       const n = cur.peek();
@@ -318,7 +321,7 @@ export class RuleParser extends ExprParser {
       unit = this.timeUnit();
     } else if (u.kind === 'word' && /^[kmg]?bytes(\/(second|minute|hour|day|week))?$/.test(u.text)) {
       cur.next();
-      bytesPer = BYTE_UNITS[u.text.split('/')[0]];
+      bytesPer = BYTE_UNITS[u.text.split('/')[0]] ?? 1n; // the pattern above admits only its keys
       if (!u.text.includes('/')) {
         cur.expect('/');
         unit = this.timeUnit();
@@ -331,7 +334,7 @@ export class RuleParser extends ExprParser {
       else throw new ParseError(b, `expected a byte unit (bytes, kbytes, mbytes) after the burst size, found ${describe(b)}`);
     }
     // The kernel keeps rate x nanoseconds per unit in 64 bits.
-    this.checkRate(rate, rate * bytesPer * UNIT_SECONDS[unit] * 1_000_000_000n > 0xffffffffffffffffn, { first: start, last: cur.prev });
+    this.checkRate(rate, rate * bytesPer * (UNIT_SECONDS[unit] ?? 1n) * 1_000_000_000n > 0xffffffffffffffffn, { first: start, last: cur.prev });
   }
 
   private checkRate(rate: bigint, overflow: boolean, at: Span): void {

@@ -15,6 +15,7 @@ import type { Token } from './lexer';
 import { CT_DIR_KEYS, CT_KEYS, FieldInfo, L4_PROTO, META_KEYS, PAYLOAD_FIELDS } from './keywords';
 import type { ChainState, LoweredRule, ResolvedElem, SetState, TableState, TypeInfo, ValueItem, VerdictValue } from './state';
 import { Report, typeName, ValueError, ValueResolver } from './values';
+import { dict } from '../../model/dict';
 
 export interface RuleEnv {
   report: Report;
@@ -33,13 +34,13 @@ export interface RuleEnv {
   anonymousChain: (parent: ChainState, stmt: ChainStmt) => ChainState | undefined;
 }
 
-const OTHER_SELECTORS: Readonly<Record<string, FieldInfo>> = {
+const OTHER_SELECTORS: Readonly<Record<string, FieldInfo | undefined>> = dict({
   'fib type': { dtype: 'fib_addrtype', bits: 32 }, 'fib oif': { dtype: 'iface_index', bits: 32 }, 'fib oifname': { dtype: 'ifname', bits: 128 },
   'rt classid': { dtype: 'realm', bits: 32 }, 'rt nexthop': { dtype: 'invalid', bits: 0 }, 'rt mtu': { dtype: 'integer', bits: 16 },
   'rt ipsec': { dtype: 'boolean', bits: 8 }, 'socket transparent': { dtype: 'integer', bits: 8 }, 'socket mark': { dtype: 'mark', bits: 32 },
   'socket wildcard': { dtype: 'integer', bits: 8 }, 'socket cgroupv2': { dtype: 'integer', bits: 64 }, osf: { dtype: 'string', bits: 128 },
   numgen: { dtype: 'integer', bits: 32 }, jhash: { dtype: 'integer', bits: 32 }, symhash: { dtype: 'integer', bits: 32 },
-};
+});
 
 const selectorCache = new Map<string, FieldInfo | undefined>();
 

@@ -9,18 +9,19 @@ import type { Expr, Span } from './ast';
 import type { Token } from './lexer';
 import { BITMASK_TYPES, parseScalar } from './datatypes';
 import type { ResolvedElem, TypeInfo, ValueItem } from './state';
+import { dict } from '../../model/dict';
 
 export type Report = (code: 'syntax' | 'invalid-value' | 'cidr-host-bits' | 'undefined-reference' | 'unsupported', message: string, at: Span | Token, data?: Record<string, unknown>) => void;
 
 /** Thrown after a problem was reported: the value cannot be used. */
 export class ValueError extends Error {}
 
-const TYPE_NAMES: Readonly<Record<string, string>> = {
+const TYPE_NAMES: Readonly<Record<string, string | undefined>> = dict({
   ipv4_addr: 'IPv4 address', ipv6_addr: 'IPv6 address', inet_service: 'internet network service', inet_proto: 'Internet protocol',
   ifname: 'network interface name', iface_index: 'network interface index', mark: 'packet mark', ether_addr: 'Ethernet address',
   ct_state: 'conntrack state', ct_status: 'conntrack status', icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', nf_proto: 'netfilter protocol',
   integer: 'integer', string: 'string', pkt_type: 'packet type', ether_type: 'Ethernet protocol', tcp_flag: 'TCP flag', verdict: 'verdict',
-};
+});
 
 export function typeName(dtype: string): string {
   return TYPE_NAMES[dtype] ?? dtype;
