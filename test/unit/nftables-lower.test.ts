@@ -415,3 +415,18 @@ test('reject with tcp reset is checked against the transport protocol named last
   ];
   for (const [stmt, expected] of cases) assert.equal(error(stmt), expected, stmt);
 });
+
+test('elements added to a set: only a constant set declared with elements refuses more, and create refuses one that is there (each case as nft -c answers it)', () => {
+  const error = (decl: string, cmds: string) => loadNftables(`table ip t {\n  set s { type inet_service; ${decl} }\n}\n${cmds}\n`).findings.find((f) => f.severity === 'error')?.message.split(' (')[0] ?? 'OK';
+  const cases: [string, string, string][] = [
+    ['flags constant; elements = { 1, 2 };', 'add element ip t s { 3 }', 'Could not process rule: Too many open files in system'],
+    ['flags constant; elements = { 1, 2 };', 'add element ip t s { 1 }', 'OK'],
+    ['flags constant;', 'add element ip t s { 1, 2 }\nadd element ip t s { 3 }', 'OK'],
+    ['flags constant; size 1;', 'add element ip t s { 1 }\nadd element ip t s { 2 }', 'OK'],
+    ['flags constant;', 'add element ip t s { 1 }\ncreate element ip t s { 1 }', 'Could not process rule: File exists'],
+    ['flags constant;', 'add element ip t s { 1 }\ncreate element ip t s { 2 }', 'OK'],
+    ['flags interval;', 'add element ip t s { 1-5 }\ncreate element ip t s { 1-5 }', 'Could not process rule: File exists'],
+    ['elements = { 7 };', 'create element ip t s { 7 }', 'Could not process rule: File exists'],
+  ];
+  for (const [decl, cmds, expected] of cases) assert.equal(error(decl, cmds), expected, `${decl} | ${cmds}`);
+});

@@ -148,14 +148,20 @@ export class Evaluator {
           return;
         }
         // nft checks the elements itself first; the kernel's refusals only come after.
-        const before = s.elements.length;
+        const had = s.elements;
+        const isIn = (e: ResolvedElem) => had.some((x) => x.key.length === e.key.length && x.key.every((k, j) => itemsEqual(k, e.key[j])));
         if (!this.addElements(s, elems)) return;
         if (s.flags.has('constant') && s.bound) {
           this.report('invalid-value', `Could not process rule: Device or resource busy (set '${s.name}' is constant and a rule uses it: it cannot change)`, cmd.span);
           return;
         }
-        if (s.flags.has('constant') && !s.flags.has('interval') && before > 0) {
-          // A constant hash set is sized for its first elements: the kernel refuses more (ENFILE).
+        // `add` of an element that is there already changes nothing; `create` refuses it.
+        if (cmd.op === 'create' && elems.some(isIn)) {
+          this.report('invalid-value', `Could not process rule: File exists (an element is in set '${s.name}' already: 'create element' refuses it, 'add element' would not)`, { first: cmd.elems.first, last: cmd.elems.last });
+          return;
+        }
+        if (s.flags.has('constant') && !s.flags.has('interval') && s.decl.elements && !elems.every(isIn)) {
+          // A constant hash set declared with elements is sized for them: the kernel refuses more (ENFILE).
           this.report('invalid-value', `Could not process rule: Too many open files in system (set '${s.name}' is constant: it cannot get elements after it was filled)`, { first: cmd.elems.first, last: cmd.elems.last });
           return;
         }
