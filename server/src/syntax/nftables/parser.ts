@@ -580,7 +580,8 @@ class Parser {
     const problems = cur.problems.length;
     const rule = this.rp.parseRule();
     chain.rules.push(rule);
-    rule.wholeLine = cur.problems.length === problems && cur.peek().kind === 'nl' && cur.peek().pos === rule.last.end && rule.first.src === 0 && !this.cur.sources[0].text.slice(rule.first.pos, rule.last.end).includes('\r');
+    // Only a cache can use it (the next version's parser skips such a line).
+    if (this.cache) rule.wholeLine = cur.problems.length === problems && cur.peek().kind === 'nl' && cur.peek().pos === rule.last.end && rule.first.src === 0 && !this.cur.sources[0].text.slice(rule.first.pos, rule.last.end).includes('\r');
     cur.separator('the rule');
   }
 
