@@ -14,6 +14,7 @@ import { deleteLines, insertBefore, moveLines, replaceLine } from './line-edits'
 import { lineText } from './text';
 import { ruleOfData } from './rule-findings';
 import { DIAGNOSTIC_SOURCE } from './diagnostics';
+import { type NftFile, tableKey } from '../syntax/nftables/ast';
 
 export const FIX_ALL_KIND = 'source.fixAll.fwlens';
 
@@ -218,11 +219,11 @@ function undefinedReferenceFixes(ctx: Ctx, d: Diagnostic): Fix[] {
 
 /** The named sets of an nftables table, from its syntax tree (the model keeps none). */
 function setNames(doc: DocumentAnalysis, table: string): string[] {
-  const file = doc.file as { commands?: { c: string; ref?: { family: string; nameTok: { text: string } }; items?: { i: string; set?: { nameTok: { text: string } } }[] }[] } | undefined;
+  if (doc.language !== 'nftables') return [];
   const out: string[] = [];
-  for (const cmd of file?.commands ?? []) {
-    if (cmd.c !== 'table' || !cmd.ref || `${cmd.ref.family} ${cmd.ref.nameTok.text}` !== table) continue;
-    for (const it of cmd.items ?? []) if (it.i === 'set' && it.set) out.push(it.set.nameTok.text);
+  for (const cmd of (doc.file as NftFile).commands) {
+    if (cmd.c === 'table' && tableKey(cmd.ref) === table) for (const it of cmd.items ?? []) if (it.i === 'set') out.push(it.set.nameTok.text);
+    if (cmd.c === 'set' && tableKey(cmd.ref) === table) out.push(cmd.set.nameTok.text);
   }
   return out;
 }
