@@ -115,6 +115,10 @@ describe('fixes for a jump to a missing chain', () => {
     assert.ok(change, fixes.map((a) => a.title).join(' / '));
     assert.ok(apply(change).includes('    ip saddr @blocked drop\n'));
     assert.ok(!fixes.some((a) => /Declare/.test(a.title)), 'a set is not declared: its type is unknown');
+    // A set made by a command is a name of its table too.
+    const byCommand = 'table ip t {\n  chain input {\n    type filter hook input priority 0;\n  }\n}\nadd set ip t allowed { type ipv4_addr; }\nadd rule ip t input ip saddr @alowed accept\n';
+    const second = await open(byCommand, 'nftables', 'undefined-reference');
+    assert.ok(second.fixes.some((a) => a.title === 'Change to @allowed'), second.fixes.map((a) => a.title).join(' / '));
   });
 });
 
