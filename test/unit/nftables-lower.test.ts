@@ -430,3 +430,28 @@ test('elements added to a set: only a constant set declared with elements refuse
   ];
   for (const [decl, cmds, expected] of cases) assert.equal(error(decl, cmds), expected, `${decl} | ${cmds}`);
 });
+
+test('a map lookup as a value (meta mark set KEY map ...), a jhash key and a meter key are checked like a match: protocols, the map, its keys and data (each case as nft -c answers it)', () => {
+  const error = (stmt: string) => loadNftables(`table inet t {\n  set s { type ipv4_addr; }\n  map m { type ipv4_addr : mark; }\n  chain c {\n    ${stmt}\n  }\n}\n`).findings.find((f) => f.severity === 'error')?.message.split(' (')[0].split(':')[0] ?? 'OK';
+  const cases: [string, string][] = [
+    ['meta mark set ip saddr map @m', 'OK'],
+    ['meta mark set ip saddr map @nosuch', "set '@nosuch' does not exist in table inet t"], // nft: No such file or directory
+    ['meta mark set ip saddr map @s', 'Expression is not a map'],
+    ['meta mark set tcp dport map @m', 'datatype mismatch, expected internet network service, expression has type IPv4 address'],
+    ['meta mark set ip saddr map { 10.0.0.0/40 : 1 }', 'Prefix length 40 is invalid for type of 32 bits width'],
+    ['meta mark set tcp dport map { 65536 : 1 }', 'Service out of range'],
+    ['meta mark set ip saddr map { 10.0.0.0/8 : 1, 10.1.0.0/16 : 2 }', 'conflicting intervals specified'],
+    ['meta mark set ip saddr map { 10.0.0.1 : 1, 10.0.0.1 : 2 }', 'Could not process rule'], // File exists
+    ['meta mark set ip saddr map { 10.0.0.1 : 1, 10.0.0.1 : 1 }', 'OK'],
+    ['meta mark set ip saddr map { 10.0.0.1 : 4294967296 }', 'Value 4294967296 exceeds valid range 0-4294967295'],
+    ['icmpv6 type echo-request meta mark set ip saddr map @m', 'conflicting protocols specified'], // ip6 vs. ip
+    ['ip6 nexthdr udp meta mark set tcp dport map { 22 : 1 }', 'conflicting protocols specified'], // udp vs. tcp
+    ['icmpv6 type echo-request jhash ip saddr mod 2 0', 'conflicting protocols specified'], // ip6 vs. ip
+    ['ct mark set jhash ip saddr . tcp dport mod 4 udp dport 53', 'conflicting protocols specified'], // tcp vs. udp
+    // jhash's key names the network protocol first: icmpv6 then adds no IPv6 dependency.
+    ['jhash ip saddr mod 2 0 icmpv6 type echo-request ip daddr 10.0.0.1', 'OK'],
+    ['icmpv6 type echo-request meter mm { ip saddr counter }', 'conflicting protocols specified'], // ip6 vs. ip
+    ['meter mm { ip6 saddr counter } ip6 daddr fd00::1', 'OK'],
+  ];
+  for (const [stmt, expected] of cases) assert.equal(error(stmt), expected, stmt);
+});

@@ -18,6 +18,8 @@ export interface SelectorExpr extends Span {
   key: string;
   /** The family keyword of `ct original ip saddr` etc. is part of the key. */
   args?: Token[];
+  /** The fields `jhash` hashes: they tie the rule to their protocols as a match would. */
+  hashed?: Expr;
 }
 
 /** A literal: word, number, address, quoted string, or a keyword used as a value (`tcp`). */

@@ -214,12 +214,14 @@ export abstract class ExprParser {
       case 'jhash':
       case 'symhash': {
         cur.next();
-        if (w === 'jhash') this.lhsConcat();
+        const hashed = w === 'jhash' ? this.lhsConcat() : undefined;
         cur.expect('mod', "'mod'");
         this.number('a modulus');
         if (w === 'jhash' && cur.accept('seed')) this.number('a seed');
         if (cur.accept('offset')) this.number('an offset');
-        return this.selFrom(t, w);
+        const sel = this.selFrom(t, w);
+        if (hashed) sel.hashed = hashed;
+        return sel;
       }
       case 'ipsec': {
         cur.next();

@@ -566,11 +566,11 @@ export class RuleParser extends ExprParser {
   private meterBody(first: Token, name: Token): OtherStmt {
     const cur = this.cur;
     cur.expect('{');
-    this.lhsConcat();
+    const key = this.lhsConcat();
     this.elemOptions();
     this.parseStatement();
     cur.expect('}');
-    return other('meter', first, cur.prev, { matches: true, meter: name });
+    return other('meter', first, cur.prev, { matches: true, meter: name, exprs: [key] });
   }
 
   private flowStmt(): OtherStmt {

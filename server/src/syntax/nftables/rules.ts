@@ -8,7 +8,7 @@
 // analysis stays sound. A verdict map becomes one model rule per verdict, in element order: the
 // keys of a map are disjoint, so this keeps first-match semantics.
 import type { Action, Condition, Range } from '../../model/policy';
-import type { ChainStmt, Expr, MatchStmt, OtherStmt, RejectStmt, RuleNode, SelectorExpr, Span, Stmt, VerdictNode, VmapStmt } from './ast';
+import type { ChainStmt, Expr, MapExpr, MatchStmt, OtherStmt, RejectStmt, RuleNode, SelectorExpr, Span, Stmt, VerdictNode, VmapStmt } from './ast';
 import { keyParts, Lowered, lowerSelector, mergeable, mergeConditions, PORTED } from './conditions';
 import { BITMASK_TYPES } from './datatypes';
 import type { Token } from './lexer';
@@ -249,7 +249,40 @@ class RuleEval {
       this.walkSelectors(e.left);
       this.walkSelectors(e.right);
     } else if (e.t === 'concat') e.parts.forEach((p) => this.walkSelectors(p));
-    else if (e.t === 'map') this.walkSelectors(e.key);
+    else if (e.t === 'map') this.mapLookup(e);
+  }
+
+  /**
+   * `KEY map @m` or `KEY map { k : v, ... }` as a value: the key's fields name protocols like a
+   * match's, the map must exist and take the key's type, and an anonymous map's keys and data
+   * must be valid and its keys disjoint. `data` is the type the result is stored as, if known.
+   */
+  private mapLookup(e: MapExpr, data?: TypeInfo): void {
+    this.walkSelectors(e.key);
+    const sels = e.key.t === 'sel' ? [e.key] : e.key.t === 'concat' && e.key.parts.every((p) => p.t === 'sel') ? (e.key.parts as SelectorExpr[]) : [];
+    const infos = sels.map((s) => selectorInfo(s.key));
+    const keyTypes = sels.length && infos.every((i) => i) ? (infos as TypeInfo[]) : undefined;
+    let map = e.map;
+    while (map.t === 'var' && map.def) map = map.def.value;
+    if (map.t === 'setref') {
+      const set = this.lookupSet(map.name, map);
+      if (!set.isMap) this.error('invalid-value', `Expression is not a map: '@${set.name}' is a set`, map);
+      else if (keyTypes) this.checkSetType(set, keyTypes, map);
+      return;
+    }
+    if (map.t !== 'set' || !keyTypes) return;
+    const elems: ResolvedElem[] = [];
+    for (const el of map.elems) {
+      try {
+        if (data && el.value && el.value.t !== 'verdict' && isPlainValue(el.value)) this.values.item(el.value, data);
+        // Elements with the same data compare equal: only different data for one key conflicts.
+        const value = el.value && el.value.t !== 'verdict' ? [{ kind: 'str' as const, value: this.env.textOf(el.value), wildcard: false }] : undefined;
+        if (el.key.t !== 'wild') for (const k of this.values.elements(el.key, keyTypes, false)) elems.push({ ...k, data: value });
+      } catch (err) {
+        if (!(err instanceof ValueError)) throw err;
+      }
+    }
+    checkMapKeys(elems, (msg, at) => this.error('invalid-value', msg, at));
   }
 
   /** Right side checks for matches we do not model (values must still be valid). */
@@ -302,6 +335,7 @@ class RuleEval {
    * of protocol P conflicts with any other protocol the rule already names at that layer.
    */
   private dependency(sel: SelectorExpr): void {
+    if (sel.hashed) this.walkSelectors(sel.hashed);
     if (sel.key === 'meta nfproto' && this.env.table.family !== 'inet') {
       this.error('invalid-value', 'meta nfproto is only useful in the inet family', sel);
       throw new ValueError('nfproto');
@@ -651,8 +685,16 @@ class RuleEval {
       const kinds: Record<string, string> = { 'meta secmark': 'secmark', 'ct helper': 'ct helper', 'ct timeout': 'ct timeout', 'ct expectation': 'ct expectation' };
       const kind = kinds[stmt.exprs[0].key];
       if (kind && stmt.exprs[1].t === 'val') stmt = { ...stmt, objRef: { kind, name: stmt.exprs[1] } };
-      else this.walkSelectors(stmt.exprs[0]);
+      else {
+        this.walkSelectors(stmt.exprs[0]);
+        // The value's fields count too (`meta mark set ip saddr map @m`, `... jhash ip saddr mod 2`).
+        const value = stmt.exprs[1];
+        if (value.t === 'map') this.mapLookup(value, selectorInfo(stmt.exprs[0].key));
+        else this.walkSelectors(value);
+      }
     }
+    // A meter's key names protocols as a match does.
+    if (stmt.what === 'meter' && stmt.exprs?.length) this.walkSelectors(stmt.exprs[0]);
     if (stmt.what === 'dup' && stmt.exprs?.length) {
       const fam = this.env.table.family;
       if (fam !== 'ip' && fam !== 'ip6' && fam !== 'netdev') this.error('invalid-value', `unsupported family: 'dup to' needs an ip or ip6 table`, stmt);
