@@ -14,13 +14,24 @@ interface Ctx {
   chains: string[];
   sets: { name: string; type: string; interval: boolean }[];
   maps: { name: string }[];
+  /** Maps whose data is a mark, read by `meta mark set KEY map @name`. */
+  dataMaps: { name: string; key: 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'concat' }[];
+  /** Named stateful objects of the table other than the counter `cnt`. */
+  objects: { kind: 'quota' | 'limit' | 'helper'; name: string }[];
+  /** Meter names must be unique in a table: one counter shared by the table's rules. */
+  meters: { n: number };
   defines: { name: string; kind: 'addr4' | 'port' | 'portset' | 'ifname' }[];
 }
+
+type L4 = { proto?: string; l3?: string };
 
 const SERVICES = ['ssh', 'http', 'https', 'domain', 'smtp', 'ntp', 'imap', 'pop3'];
 const ICMP4 = ['echo-request', 'echo-reply', 'destination-unreachable', 'time-exceeded', 'parameter-problem', 'redirect'];
 const ICMP6 = ['echo-request', 'echo-reply', 'nd-neighbor-solicit', 'nd-neighbor-advert', 'nd-router-advert', 'packet-too-big'];
 const STATES = ['new', 'established', 'related', 'invalid', 'untracked'];
+const DSCP = ['cs0', 'cs1', 'cs4', 'af11', 'af41', 'ef', '0x10', '46'];
+// Helpers whose conntrack modules load here (sip and others may be missing on a host).
+const HELPERS = [['ftp', 'tcp'], ['tftp', 'udp'], ['irc', 'tcp']] as const;
 
 function addr4(r: Rng): string {
   return `${r.pick([10, 172, 192, 198, 203])}.${r.int(0, 255)}.${r.int(0, 255)}.${r.int(1, 254)}`;
@@ -37,6 +48,13 @@ function addr6(r: Rng): string {
 }
 function net6(r: Rng): string {
   return r.pick(['2001:db8::/32', 'fd00::/8', 'fe80::/10', '2001:db8:1::/48', '::1/128']);
+}
+/** n prefixes that do not overlap: nft refuses overlapping intervals in a map. */
+function disjointNets4(r: Rng, n: number): string[] {
+  return list(r, n, () => 0).map((_, k) => (r.chance(0.5) ? `10.${k * 16 + r.int(0, 15)}.${r.int(0, 255)}.0/24` : `10.${k * 16 + r.int(0, 15)}.0.0/16`));
+}
+function disjointNets6(r: Rng, n: number): string[] {
+  return list(r, n, () => 0).map((_, k) => `fd00:${(k * 16 + r.int(0, 15)).toString(16)}::/32`);
 }
 function port(r: Rng): string {
   return r.chance(0.3) ? r.pick(SERVICES) : String(r.int(1, 65535));
@@ -135,7 +153,12 @@ function match(c: Ctx, l4: { proto?: string; l3?: string }): string {
   choices.push(() => `ct state != ${r.pick(STATES)}`);
   choices.push(() => `ct direction ${r.pick(['original', 'reply'])}`);
   choices.push(() => `meta skuid ${r.pick(['0', 'root', '1000'])}`);
-  choices.push(() => `ip6 nexthdr ${r.pick(['tcp', 'udp', 'icmpv6', 'esp'])}`.replace(/^ip6 .*/, (m) => (c.fam === 'ip' || l4.l3 === 'ip' || l4.proto ? 'meta mark 7' : m)));
+  choices.push(() => {
+    if (c.fam === 'ip' || l4.l3 === 'ip' || l4.proto) return 'meta mark 7';
+    // The protocol it names ties the rest of the rule to it, as a header field would.
+    l4.proto = r.pick(['tcp', 'udp', 'icmpv6', 'esp']);
+    return `ip6 nexthdr ${l4.proto}`;
+  });
   if (!l4.proto) {
     choices.push(() => {
       const p = r.pick(['sctp', 'udplite', 'dccp']);
@@ -196,10 +219,102 @@ function match(c: Ctx, l4: { proto?: string; l3?: string }): string {
     });
   }
   if (c.fam === 'inet' && !l4.l3) choices.push(() => `meta nfproto ${r.pick(['ipv4', 'ipv6'])}`);
+  choices.push(...headerMatches(c, l4, neg), ...statefulMatches(c, l4));
   const m = r.pick(choices)();
   if (m.startsWith('ip ') || m.includes('nfproto ipv4')) l4.l3 = 'ip';
   if (m.startsWith('ip6 ') || m.includes('nfproto ipv6')) l4.l3 = 'ip6';
   return m;
+}
+
+/** IP header fields other than addresses, and TCP options. */
+function headerMatches(c: Ctx, l4: L4, neg: string): (() => string)[] {
+  const r = c.r;
+  const out: (() => string)[] = [];
+  const dscp = (): string => (r.chance(0.3) ? `{ ${uniq(list(r, 2, () => r.pick(DSCP))).join(', ')} }` : r.pick(DSCP));
+  if (c.fam !== 'ip6' && l4.l3 !== 'ip6' && l4.proto !== 'icmpv6') {
+    out.push(() => `ip dscp ${neg}${dscp()}`);
+    out.push(() => `ip ttl ${r.pick(['', '!= ', '< ', '> '])}${r.chance(0.2) ? `1-${r.int(2, 64)}` : r.int(1, 255)}`);
+  }
+  if (c.fam !== 'ip' && l4.l3 !== 'ip' && l4.proto !== 'icmp') {
+    out.push(() => `ip6 hoplimit ${r.pick(['', '!= ', '< '])}${r.pick(['1', '64', '255', '{ 1, 255 }'])}`);
+    out.push(() => `ip6 dscp ${neg}${dscp()}`);
+  }
+  if (!l4.proto || l4.proto === 'tcp') {
+    out.push(() => {
+      l4.proto = 'tcp';
+      return r.pick([`tcp option maxseg size ${r.pick(['1460', '< 536', '1000-1460', '!= 1400'])}`, 'tcp option maxseg exists']);
+    });
+  }
+  return out;
+}
+
+/** Matches that keep state or draw numbers: limits, quotas, meters, ct count, numgen, jhash. */
+function statefulMatches(c: Ctx, l4: L4): (() => string)[] {
+  const r = c.r;
+  const out: (() => string)[] = [];
+  const rate = (): string => `${r.chance(0.3) ? 'over ' : ''}${r.int(1, 100)}/${r.pick(['second', 'minute'])}${r.chance(0.4) ? ` burst ${r.int(1, 20)} packets` : ''}`;
+  out.push(() => `limit rate over ${r.int(1, 50)}/${r.pick(['second', 'minute'])} burst ${r.int(1, 10)} packets`);
+  out.push(() => `limit rate ${r.int(1, 500)} ${r.pick(['kbytes', 'mbytes'])}/second${r.chance(0.3) ? ` burst ${r.int(1, 100)} kbytes` : ''}`);
+  out.push(() => `ct count ${r.chance(0.6) ? 'over ' : ''}${r.int(1, 20)}`);
+  out.push(() => `numgen ${r.pick(['inc', 'random'])} mod ${r.int(2, 4)} ${r.chance(0.3) ? '{ 0, 1 }' : '0'}`);
+  const keys: string[] = [];
+  if (c.fam !== 'ip6' && l4.l3 !== 'ip6' && l4.proto !== 'icmpv6') keys.push('ip saddr');
+  if (c.fam !== 'ip' && l4.l3 !== 'ip' && l4.proto !== 'icmp') keys.push('ip6 saddr');
+  if (keys.length) {
+    out.push(() => {
+      const k = r.pick(keys);
+      l4.l3 = k.startsWith('ip6') ? 'ip6' : 'ip';
+      return `jhash ${k} mod ${r.int(2, 4)} ${r.pick(['0', '1'])}`;
+    });
+    out.push(() => {
+      const k = r.pick(keys);
+      l4.l3 = k.startsWith('ip6') ? 'ip6' : 'ip';
+      const body = r.pick([`limit rate ${rate()}`, 'counter', `limit rate ${rate()} counter`]);
+      return `meter mt_${c.meters.n++}${r.chance(0.2) ? ` size ${r.pick([1024, 65535])}` : ''} { ${k} ${body} }`;
+    });
+  }
+  for (const o of c.objects) {
+    if (o.kind === 'quota') out.push(() => `quota name ${r.chance(0.5) ? `"${o.name}"` : o.name}`);
+    if (o.kind === 'limit') out.push(() => `limit name ${r.chance(0.5) ? `"${o.name}"` : o.name}`);
+  }
+  return out;
+}
+
+/** Statements that change the packet or its connection and let it go on. */
+function statement(c: Ctx, l4: L4): string {
+  const r = c.r;
+  // An ICMP match ties the rule to its IP version too.
+  const v4 = c.fam !== 'ip6' && l4.l3 !== 'ip6' && l4.proto !== 'icmpv6';
+  const v6 = c.fam !== 'ip' && l4.l3 !== 'ip' && l4.proto !== 'icmp';
+  const tcpOk = !l4.proto || l4.proto === 'tcp';
+  const opts: (() => string)[] = [
+    () => r.pick(['counter', 'meta mark set 0x10', 'ct mark set meta mark', 'log level warn', 'log prefix "x " flags all', 'quota over 10 mbytes', 'notrack']),
+    () => (c.objs ? 'counter name cnt' : 'counter'),
+    () => `${r.pick(['meta', 'ct'])} mark set numgen ${r.pick(['inc', 'random'])} mod ${r.int(2, 8)}${r.chance(0.3) ? ` offset ${r.int(1, 100)}` : ''}`,
+  ];
+  if (v4) {
+    opts.push(() => `${r.pick(['meta', 'ct'])} mark set jhash ip saddr${tcpOk && r.chance(0.3) ? ' . tcp dport' : ''} mod ${r.int(2, 8)}${r.chance(0.3) ? ` seed 0x${r.int(1, 0xffff).toString(16)}` : ''}`);
+    opts.push(() => `ip dscp set ${r.pick(DSCP)}`, () => `ip ttl set ${r.int(1, 255)}`);
+    opts.push(() => `meta mark set ip saddr map { ${disjointNets4(r, r.int(1, 3)).map((a) => `${a} : ${r.int(1, 9)}`).join(', ')} }`);
+  }
+  if (v6) opts.push(() => `ip6 hoplimit set ${r.int(1, 255)}`, () => `ip6 dscp set ${r.pick(DSCP)}`);
+  if (tcpOk) {
+    opts.push(() => `meta mark set tcp dport map { ${uniq(list(r, r.int(1, 3), () => String(r.int(1, 65535)))).map((p) => `${p} : 0x${r.int(1, 255).toString(16)}`).join(', ')} }`);
+    opts.push(() => `tcp flags syn tcp option maxseg size set ${r.pick(['1360', 'rt mtu'])}`);
+  }
+  for (const m of c.dataMaps) {
+    const key = m.key === 'ipv4_addr' && v4 ? 'ip saddr' : m.key === 'ipv6_addr' && v6 ? 'ip6 saddr' : m.key === 'inet_service' && tcpOk ? 'tcp dport' : m.key === 'concat' && v4 && tcpOk ? 'ip saddr . tcp dport' : undefined;
+    if (key) opts.push(() => `meta mark set ${key} map @${m.name}`);
+  }
+  for (const o of c.objects) if (o.kind === 'helper') opts.push(() => `ct helper set ${r.chance(0.5) ? `"${o.name}"` : o.name}`);
+  // dup needs a family for its address: only ip and ip6 tables.
+  if (c.fam === 'ip') opts.push(() => `dup to ${addr4(r)}${r.chance(0.3) ? ' device "lo"' : ''}`);
+  if (c.fam === 'ip6') opts.push(() => `dup to ${addr6(r)}${r.chance(0.3) ? ' device "lo"' : ''}`);
+  const st = r.pick(opts)();
+  if (st.includes('tcp ')) l4.proto = 'tcp';
+  if (/\bip (saddr|dscp|ttl)/.test(st)) l4.l3 = 'ip';
+  if (/\bip6 /.test(st)) l4.l3 = 'ip6';
+  return st;
 }
 
 function verdict(c: Ctx, self: string, l4: { proto?: string; l3?: string }): string {
@@ -234,7 +349,8 @@ function rule(c: Ctx, self: string): string {
   } else if (kind === 2 && c.maps.length && !l4.proto) {
     parts.push(`tcp dport vmap @${r.pick(c.maps).name}`);
   } else if (kind === 3) {
-    parts.push(r.pick(['counter', 'meta mark set 0x10', 'ct mark set meta mark', 'log level warn', 'log prefix "x " flags all', 'counter name cnt', 'quota over 10 mbytes', 'notrack']).replace('counter name cnt', c.objs ? 'counter name cnt' : 'counter'));
+    parts.push(statement(c, l4));
+    if (r.chance(0.4)) parts.push(verdict(c, self, l4));
   } else if (kind === 4 && c.anon) {
     parts.push(`${r.pick(['jump', 'goto'])} { ${r.pick(['accept', 'drop', 'counter'])}; }`);
   } else {
@@ -243,6 +359,59 @@ function rule(c: Ctx, self: string): string {
   }
   if (r.chance(0.15)) parts.push(`comment "rule ${r.int(1, 999)}"`);
   return parts.join(' ');
+}
+
+/** A map from addresses or ports to marks, declared by type or by typeof. */
+function dataMap(c: Ctx): string[] {
+  const r = c.r;
+  const keys = (c.fam === 'ip' ? ['ipv4_addr', 'inet_service', 'concat'] : c.fam === 'ip6' ? ['ipv6_addr', 'inet_service'] : ['ipv4_addr', 'ipv6_addr', 'inet_service', 'concat']) as Ctx['dataMaps'][number]['key'][];
+  const key = r.pick(keys);
+  const interval = key.endsWith('addr') && r.chance(0.4);
+  const typed = r.chance(0.5);
+  const decl = {
+    ipv4_addr: typed ? 'type ipv4_addr : mark' : 'typeof ip saddr : meta mark',
+    ipv6_addr: typed ? 'type ipv6_addr : mark' : 'typeof ip6 saddr : meta mark',
+    inet_service: typed ? 'type inet_service : mark' : 'typeof tcp dport : meta mark',
+    concat: typed ? 'type ipv4_addr . inet_service : mark' : 'typeof ip saddr . tcp dport : meta mark',
+  }[key];
+  const elem = (): string =>
+    key === 'ipv4_addr' ? addr4(r) : key === 'ipv6_addr' ? addr6(r) : key === 'inet_service' ? String(r.int(1, 65535)) : `${addr4(r)} . ${r.int(1, 65535)}`;
+  const n = r.int(0, 3);
+  const keysOf = interval ? (key === 'ipv4_addr' ? disjointNets4(r, n) : disjointNets6(r, n)) : uniq(list(r, n, elem));
+  const name = `mark_map`;
+  c.dataMaps.push({ name, key });
+  return [
+    `\tmap ${name} {`,
+    `\t\t${decl}`,
+    ...(interval ? ['\t\tflags interval'] : []),
+    ...(keysOf.length ? [`\t\telements = { ${keysOf.map((k) => `${k} : ${r.chance(0.5) ? r.int(0, 1000) : `0x${r.int(0, 0xffff).toString(16)}`}`).join(', ')} }`] : []),
+    '\t}',
+  ];
+}
+
+/** Named quota, limit and ct helper objects, each sometimes. */
+function objects(c: Ctx): string[] {
+  const r = c.r;
+  const out: string[] = [];
+  if (r.chance(0.25)) {
+    // What is used already may not exceed the quota (the kernel refuses it: EINVAL).
+    const kb = r.int(1, 500);
+    out.push(`\tquota q_0 { ${r.chance(0.4) ? 'over ' : ''}${kb} kbytes${r.chance(0.2) ? ` used ${r.int(0, kb)} kbytes` : ''} }`);
+    c.objects.push({ kind: 'quota', name: 'q_0' });
+  }
+  if (r.chance(0.25)) {
+    const rate = r.chance(0.7) ? `${r.int(1, 100)}/${r.pick(['second', 'minute', 'hour'])}${r.chance(0.4) ? ` burst ${r.int(1, 20)} packets` : ''}` : `${r.int(1, 100)} kbytes/second`;
+    out.push(`\tlimit l_0 { rate ${r.chance(0.3) ? 'over ' : ''}${rate} }`);
+    c.objects.push({ kind: 'limit', name: 'l_0' });
+  }
+  if (r.chance(0.2)) {
+    // The kernel's irc helper is IPv4 only (ip6 and inet tables get ENOENT).
+    const [type, proto] = r.pick(HELPERS.filter(([t]) => t !== 'irc' || c.fam === 'ip'));
+    const l3 = c.fam === 'inet' && r.chance(0.5) ? ` l3proto ${r.pick(['ip', 'ip6', 'inet'])};` : '';
+    out.push(`\tct helper h_${type} {`, `\t\ttype "${type}" protocol ${proto};${l3}`, '\t}');
+    c.objects.push({ kind: 'helper', name: `h_${type}` });
+  }
+  return out;
 }
 
 export function generate(seed: number): string {
@@ -264,7 +433,7 @@ export function generate(seed: number): string {
     const fam = r.pick(['ip', 'ip6', 'inet', 'inet'] as const);
     const tname = r.pick(['filter', 'fw', 'main', 'nat_t']) + (used.has(fam) ? t : '');
     used.add(fam);
-    const c: Ctx = { r, fam, chains: [], sets: [], maps: [], defines, objs: r.chance(0.3), anon: r.chance(0.5) };
+    const c: Ctx = { r, fam, chains: [], sets: [], maps: [], dataMaps: [], objects: [], meters: { n: 0 }, defines, objs: r.chance(0.3), anon: r.chance(0.5) };
     const nchains = r.int(1, 4);
     const names = ['input', 'forward', 'output', 'tcp_in', 'udp_in', 'log_drop', 'allow'];
     const chainNames = uniq(list(r, nchains, () => r.pick(names)));
@@ -298,6 +467,8 @@ export function generate(seed: number): string {
       body.push(`\tmap ports_vm {`, '\t\ttype inet_service : verdict', `\t\telements = { ${elems.join(', ')} }`, '\t}');
       c.maps.push({ name: 'ports_vm' });
     }
+    if (r.chance(0.3)) body.push(...dataMap(c));
+    body.push(...objects(c));
     for (const name of chainNames) {
       const isBase = bases.has(name);
       body.push(`\tchain ${name} {`);
