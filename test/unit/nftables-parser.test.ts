@@ -311,3 +311,39 @@ test('sets: interval flag, types, overlaps, constants', () => {
   assert.match(errors(t('  chain c {\n    tcp dport vmap { 22 : accept, 20-30 : drop }\n  }'))[0].message, /conflicting intervals/);
   assert.match(errors(t('  chain c {\n    tcp dport { 22 : accept }\n  }'))[0].message, /mapping outside of map context/);
 });
+
+test('counter, quota, limit and ct helper blocks are read as nft reads them (each case as nft -c answers it: OK or the line of its error)', () => {
+  const errLine = (text: string) => {
+    const e = errors(text);
+    return e.length ? `line ${e[0].range.start.line + 1}` : 'OK';
+  };
+  const cases: [string, string][] = [
+    ['quota q { 10 mbytes; comment "x" }', 'OK'],
+    ['quota q { }', 'OK'],
+    ['quota q { 10 mbytes 20 mbytes }', 'OK'],
+    ['quota q { 10 kbytes used 10240 bytes }', 'OK'],
+    ['quota q { 10 kbytes used 10241 bytes }', 'line 2'], // Invalid argument: more used than the quota
+    ['quota q { over  mbytes }', 'line 2'], // unexpected string, expecting number
+    ['limit l { rate 10/second; comment "x"; }', 'OK'],
+    ['limit l { }', 'line 2'], // Invalid argument
+    ['limit l { rate 62/second9999 }', 'line 2'], // unexpected string
+    ['limit l {  27/minute }', 'line 2'], // unexpected number
+    ['limit l { rate  burst 5 packets }', 'line 2'], // unexpected burst, expecting number
+    ['counter c { packets 1 bytes 2; comment "x" }', 'OK'],
+    ['counter c { packets 1 }', 'line 2'], // unexpected '}', expecting bytes
+    ['ct helper h { type "ftp" protocol tcp; comment "x" }', 'OK'],
+    ['ct helper h { comment "x"; type "ftp" protocol tcp; l3proto inet; }', 'OK'],
+    ['ct helper h { l3proto ip; }', 'line 2'], // Numerical result out of range: no type
+    ['ct helper h { type "ftp" protocol tcp }', 'line 2'], // unexpected '}', expecting newline or semicolon
+    ['ct helper h { type "ftp" protocol tcp l3proto ip }', 'line 2'],
+    ['ct helper h { type ftp protocol tcp; }', 'line 2'], // expecting quoted string
+    ['ct helper h { type "ftp" protocol sctp; }', 'line 2'], // expecting udp or tcp
+    ['ct helper h { tyxe "ftp" protocol tcp; }', 'line 2'],
+    ['ct helper h { type "ftp" tcp; }', 'line 2'], // expecting protocol
+    // A block left open: nft fails on the next object's line, not at the chain after it.
+    ['ct helper h {\n ct helper h2 { type "ftp" protocol tcp; }\n }\n chain c { }', 'line 3'],
+  ];
+  for (const [body, expected] of cases) assert.equal(errLine(`table ip t {\n ${body}\n}\n`), expected, body);
+  // A quota statement using more than its size is refused too.
+  assert.equal(errLine('table ip t {\n chain c {\n  quota 1 kbytes used 2 kbytes\n }\n}\n'), 'line 3');
+});

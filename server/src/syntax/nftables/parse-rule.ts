@@ -359,26 +359,28 @@ export class RuleParser extends ExprParser {
       const name = this.stmtExpr();
       return other('quota', first, cur.prev, { objRef: { kind: 'quota', name }, matches: true });
     }
-    this.quotaConfig();
+    if (this.quotaConfig()) cur.problem('invalid-value', 'Could not process rule: Invalid argument (more is used than the quota)', { first, last: cur.prev });
     return other('quota', first, cur.prev, { matches: true });
   }
 
-  quotaConfig(): void {
+  /** A quota's size and what is used of it; true when more is used than the size (the kernel: EINVAL). */
+  quotaConfig(): boolean {
     const cur = this.cur;
     if (!cur.accept('over')) cur.accept('until');
-    this.number('a quota size');
-    this.byteUnit();
+    const size = BigInt(this.number('a quota size').text) * this.byteUnit();
     if (cur.accept('used')) {
-      this.number('a size');
-      this.byteUnit();
+      const used = BigInt(this.number('a size').text) * this.byteUnit();
+      return used > size;
     }
+    return false;
   }
 
-  private byteUnit(): void {
+  /** A byte unit and its multiplier. */
+  private byteUnit(): bigint {
     const t = this.cur.peek();
     if (t.kind === 'word' && /^[kmg]?bytes$/.test(t.text)) {
       this.cur.next();
-      return;
+      return 1n << BigInt(10 * ' kmg'.indexOf(t.text.length > 5 ? t.text[0] : ' '));
     }
     throw new ParseError(t, `expected a byte unit (bytes, kbytes, mbytes, gbytes), found ${describe(t)}`);
   }

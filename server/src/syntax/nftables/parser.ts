@@ -41,6 +41,8 @@ export function parseNftables(text: string, opts: ParseOptions = {}, cache?: Low
 const VARIABLE = /\$([A-Za-z_.][A-Za-z0-9_/.\-]*)/g;
 
 const OBJ_KINDS = new Set(['counter', 'quota', 'limit', 'secmark', 'synproxy']);
+/** Words that start a table's next block: in an object's block, its '}' is missing. */
+const BLOCK_WORDS: ReadonlySet<string> = new Set(['chain', 'set', 'map', 'table', 'flowtable', 'counter', 'quota', 'limit', 'secmark', 'synproxy', 'ct']);
 const SET_FLAGS = new Set(['constant', 'interval', 'timeout', 'dynamic']);
 const NOOP_COMMANDS = new Set(['list', 'reset', 'monitor', 'export', 'import', 'describe']);
 
@@ -254,7 +256,7 @@ class Parser {
         cur.next();
         const ref = this.tableSpec();
         const nameTok = cur.identifier(`a ct ${k.text} name`);
-        this.skipBlock(`ct ${k.text}`);
+        this.objBlock(`ct ${k.text}`, nameTok);
         return { c: 'obj', op, ref, obj: { kind: `ct ${k.text}`, nameTok, first: start, last: cur.prev }, span: { first: start, last: cur.prev } };
       }
     }
@@ -262,8 +264,8 @@ class Parser {
       cur.next();
       const ref = this.tableSpec();
       const nameTok = cur.identifier(`a ${w} name`);
-      if (cur.isPunct('{')) this.skipBlock(w);
-      else this.objConfig(w);
+      if (cur.isPunct('{')) this.objBlock(w, nameTok);
+      else this.objConfig(w, nameTok);
       return { c: 'obj', op, ref, obj: { kind: w, nameTok, first: start, last: cur.prev }, span: { first: start, last: cur.prev } };
     }
     if (op === 'create') throw new ParseError(t, `expected table, chain, set, map, element, flowtable or an object after 'create', found ${describe(t)}`);
@@ -459,7 +461,7 @@ class Parser {
         if (!['helper', 'timeout', 'expectation'].includes(k.text)) throw new ParseError(k, `expected helper, timeout or expectation after 'ct', found ${describe(k)}`);
         cur.next();
         const nameTok = cur.identifier(`a ct ${k.text} name`);
-        if (this.skipBlock(`ct ${k.text}`)) cur.separator(`the object's '}'`);
+        if (this.objBlock(`ct ${k.text}`, nameTok)) cur.separator(`the object's '}'`);
         return { i: 'obj', obj: { kind: `ct ${k.text}`, nameTok, first: t, last: cur.prev } };
       }
       case 'flags': {
@@ -481,7 +483,7 @@ class Parser {
     if (OBJ_KINDS.has(w)) {
       cur.next();
       const nameTok = cur.identifier(`a ${w} name`);
-      if (this.skipBlock(w)) cur.separator(`the ${w}'s '}'`);
+      if (this.objBlock(w, nameTok)) cur.separator(`the ${w}'s '}'`);
       const obj: ObjDecl = { kind: w, nameTok, first: t, last: cur.prev };
       return { i: 'obj', obj };
     }
@@ -867,6 +869,66 @@ class Parser {
   }
 
   /**
+   * A counter, quota, limit or ct helper block, read as nft's grammar reads it: its settings in
+   * any order, separators and comments between them (a ct helper's settings each end with a
+   * separator). The kernel refuses a limit without a rate (EINVAL) and a helper without a type
+   * (ERANGE). Other objects' blocks are skipped.
+   */
+  private objBlock(kind: string, nameTok: Token): boolean {
+    if (!['counter', 'quota', 'limit', 'ct helper'].includes(kind)) return this.skipBlock(kind);
+    const cur = this.cur;
+    cur.expect('{', `'{' after the ${kind} name`);
+    let configured = false;
+    for (;;) {
+      const t = cur.peek();
+      if (cur.isPunct('}')) break;
+      if (t.kind === 'eof') throw new ParseError(t, `expected '}' to close the ${kind}, found end of file`);
+      if (cur.atSeparator()) {
+        cur.next();
+        continue;
+      }
+      if (t.kind === 'word' && BLOCK_WORDS.has(t.text)) {
+        cur.problem('syntax', `expected '}' to close the ${kind} before '${t.text}'`, t);
+        return false;
+      }
+      if (cur.accept('comment')) {
+        this.rp.stringArg('a comment string');
+        continue;
+      }
+      // A helper's l3proto alone configures nothing.
+      if (!cur.isWord('l3proto')) configured = true;
+      if (kind === 'quota') {
+        if (this.rp.quotaConfig()) cur.problem('invalid-value', 'Could not process rule: Invalid argument (more is used than the quota)', nameTok);
+      } else if (kind === 'limit') {
+        cur.expect('rate', "'rate', 'comment' or '}'");
+        this.rp.limitConfig();
+      } else if (kind === 'counter') {
+        cur.expect('packets', "'packets', 'comment' or '}'");
+        this.rp.number('a number');
+        cur.expect('bytes', "'bytes'");
+        this.rp.number('a number');
+      } else {
+        if (cur.accept('type')) {
+          const name = cur.peek();
+          if (name.kind !== 'quoted') throw new ParseError(name, `expected the helper's name in quotes ("ftp"), found ${describe(name)}`);
+          cur.next();
+          cur.expect('protocol', "'protocol'");
+          if (!cur.accept('tcp')) cur.expect('udp', "'tcp' or 'udp'");
+        } else if (cur.accept('l3proto')) {
+          const f = cur.peek();
+          if (!['ip', 'ip6', 'inet'].includes(f.text)) throw new ParseError(f, `expected ip, ip6 or inet after 'l3proto', found ${describe(f)}`);
+          cur.next();
+        } else throw new ParseError(t, `expected type, l3proto, comment or '}' in the ct helper, found ${describe(t)}`);
+        if (!cur.atSeparator()) throw new ParseError(cur.peek(), `expected a newline or ';' after the ct helper's setting, found ${describe(cur.peek())}`);
+      }
+    }
+    cur.expect('}');
+    if (!configured && kind === 'limit') cur.problem('invalid-value', 'Could not process rule: Invalid argument (a limit needs a rate)', nameTok);
+    if (!configured && kind === 'ct helper') cur.problem('invalid-value', 'Could not process rule: Numerical result out of range (a ct helper needs a type)', nameTok);
+    return true;
+  }
+
+  /**
    * counter/quota/limit/ct/... object blocks: statements up to '}'. Their content is not
    * modelled; a block keyword where a statement should be means the '}' is missing.
    */
@@ -881,7 +943,7 @@ class Parser {
         cur.next();
         continue;
       }
-      if (t.kind === 'word' && ['chain', 'set', 'map', 'table', 'flowtable', 'counter', 'quota', 'limit', 'secmark', 'synproxy'].includes(t.text)) {
+      if (t.kind === 'word' && BLOCK_WORDS.has(t.text)) {
         cur.problem('syntax', `expected '}' to close the ${kind} before '${t.text}'`, t);
         return false;
       }
@@ -900,7 +962,7 @@ class Parser {
   }
 
   /** `add counter t c packets 1 bytes 2`, `add quota t q 10 mbytes`, `add limit t l rate 1/second`. */
-  private objConfig(kind: string): void {
+  private objConfig(kind: string, nameTok: Token): void {
     const cur = this.cur;
     if (kind === 'counter') {
       if (cur.accept('packets')) {
@@ -908,7 +970,9 @@ class Parser {
         cur.expect('bytes', "'bytes'");
         this.rp.number('a number');
       }
-    } else if (kind === 'quota') this.rp.quotaConfig();
+    } else if (kind === 'quota') {
+      if (this.rp.quotaConfig()) cur.problem('invalid-value', 'Could not process rule: Invalid argument (more is used than the quota)', nameTok);
+    }
     else if (kind === 'limit') {
       cur.expect('rate', "'rate'");
       this.rp.limitConfig();
