@@ -455,3 +455,19 @@ test('a map lookup as a value (meta mark set KEY map ...), a jhash key and a met
   ];
   for (const [stmt, expected] of cases) assert.equal(error(stmt), expected, stmt);
 });
+
+test('a number set into an integer, mark or dscp field must fit it (each case as nft -c answers it)', () => {
+  const error = (stmt: string) => loadNftables(`table inet t {\n  chain c {\n    ${stmt}\n  }\n}\n`).findings.find((f) => f.severity === 'error')?.message ?? 'OK';
+  const cases: [string, string][] = [
+    ['ip ttl set 70000', 'Value 70000 exceeds valid range 0-255'],
+    ['ip ttl set 255', 'OK'],
+    ['ip6 hoplimit set 256', 'Value 256 exceeds valid range 0-255'],
+    ['ip dscp set 64', 'Value 64 exceeds valid range 0-63'],
+    ['ip dscp set cs1', 'OK'],
+    ['meta mark set 4294967296', 'Value 4294967296 exceeds valid range 0-4294967295'],
+    ['ct mark set 4294967296', 'Value 4294967296 exceeds valid range 0-4294967295'],
+    ['meta mark set 0xffffffff', 'OK'],
+    ['meta priority set 1:2', 'OK'],
+  ];
+  for (const [stmt, expected] of cases) assert.equal(error(stmt), expected, stmt);
+});

@@ -62,6 +62,8 @@ export function selectorInfo(key: string): FieldInfo | undefined {
 const L4_NAMES: Record<number, string> = Object.fromEntries(Object.entries(L4_PROTO).map(([k, v]) => [v, k]));
 /** Selectors whose values name protocols for the rule's context (see updateContext). */
 const CONTEXT_KEYS: ReadonlySet<string> = new Set(['ip protocol', 'ip6 nexthdr', 'meta l4proto', 'meta nfproto', 'meta protocol', 'ether type']);
+/** Field types whose `set` values are range-checked. */
+const SET_CHECKED: ReadonlySet<string> = new Set(['integer', 'mark', 'dscp']);
 const TERMINAL_OTHER = new Set(['snat', 'dnat', 'masquerade', 'redirect', 'queue', 'fwd']);
 
 /** Lowers a rule; undefined when it has an error (already reported) and cannot be modelled. */
@@ -689,8 +691,12 @@ class RuleEval {
         this.walkSelectors(stmt.exprs[0]);
         // The value's fields count too (`meta mark set ip saddr map @m`, `... jhash ip saddr mod 2`).
         const value = stmt.exprs[1];
-        if (value.t === 'map') this.mapLookup(value, selectorInfo(stmt.exprs[0].key));
+        const info = selectorInfo(stmt.exprs[0].key);
+        if (value.t === 'map') this.mapLookup(value, info);
         else this.walkSelectors(value);
+        // A number must fit the field (`ip ttl set 256`: "exceeds valid range 0-255"); only the
+        // plain numeric types, whose values we read as nft does.
+        if (info && SET_CHECKED.has(info.dtype) && value.t === 'val') this.checkValue(value, info);
       }
     }
     // A meter's key names protocols as a match does.
