@@ -471,3 +471,32 @@ test('a number set into an integer, mark or dscp field must fit it (each case as
   ];
   for (const [stmt, expected] of cases) assert.equal(error(stmt), expected, stmt);
 });
+
+test('numgen and hash values within their modulus, tcp option fields within their width, typed keys, negated flag lists (each case as nft -c answers it)', () => {
+  const error = (stmt: string) => loadNftables(`define P = 22\ntable ip t {\n  chain c {\n    type filter hook input priority 0;\n    ${stmt}\n  }\n}\n`).findings.find((f) => f.severity === 'error')?.message ?? 'OK';
+  const cases: [string, string][] = [
+    ['jhash ip saddr mod 2 70000 accept', 'Value 70000 exceeds valid range 0-1'],
+    ['jhash ip saddr mod 2 offset 100 101 accept', 'OK'],
+    ['jhash ip saddr mod 2 offset 100 102 accept', 'Value 102 exceeds valid range 0-101'],
+    ['numgen inc mod 3 3 accept', 'Value 3 exceeds valid range 0-2'],
+    ['jhash ip saddr mod 2 0-5 accept', 'Value 5 exceeds valid range 0-1'],
+    ['numgen inc mod 4294967295 0 accept', 'OK'],
+    ['tcp option maxseg size 70000 accept', 'Value 70000 exceeds valid range 0-65535'],
+    ['tcp option maxseg size 1460 accept', 'OK'],
+    ['tcp option window count 300 accept', 'Value 300 exceeds valid range 0-255'],
+    ['tcp option maxseg size set 99999', 'Value 99999 exceeds valid range 0-65535'],
+    ['tcp option 254 length 1 accept', 'OK'],
+    ['ct state ! untracked,invalid accept', 'OK'],
+    ['jhash ip saddr . tcp dport mod 3 0 accept', 'OK'],
+    ['meter m4 { ip saddr limit rate over 10/second } accept', 'OK'],
+  ];
+  for (const [stmt, expected] of cases) assert.equal(error(stmt), expected, stmt);
+  const starts = (stmt: string, prefix: string) => assert.ok(error(stmt).startsWith(prefix), `${stmt}: ${error(stmt)}`);
+  starts('numgen inc mod 0 0 accept', 'Could not process rule: Numerical result out of range');
+  starts('numgen inc mod 4294967296 0 accept', 'Could not process rule: Numerical result out of range');
+  starts('tcp option size 1460 accept', 'expected a TCP option'); // nft: syntax error, unexpected size
+  starts('ct state ! { untracked, invalid } accept', 'negation can only be used with singleton bitmask values');
+  starts('meter m1 { saddr limit rate over 10/second } accept', 'No symbol type information');
+  starts('meter m3 { ip saddr . 22 limit rate over 10/second } accept', "Can't parse symbolic invalid expressions");
+  starts('jhash saddr mod 3 0 accept', 'No symbol type information');
+});

@@ -20,6 +20,10 @@ export interface SelectorExpr extends Span {
   args?: Token[];
   /** The fields `jhash` hashes: they tie the rule to their protocols as a match would. */
   hashed?: Expr;
+  /** numgen, jhash, symhash: `mod N [offset M]`, so values run from 0 to M + N - 1. */
+  modulus?: { value: bigint; offset: bigint; tok: Token };
+  /** A field of a known width without a datatype of its own (`tcp option maxseg size`: 16 bits). */
+  width?: number;
 }
 
 /** A literal: word, number, address, quoted string, or a keyword used as a value (`tcp`). */

@@ -6,6 +6,7 @@ import type { ConcatExpr, Expr, SelectorExpr, SetElem, SetExpr, SetRefExpr, Valu
 import { Cursor, describe, ParseError } from './cursor';
 import { isStringKind, Token } from './lexer';
 import { CT_DIR_KEYS, CT_KEYS, GLOBAL_KEYWORDS, META_KEYS, PAYLOAD_FIELDS, WORD_OPERATORS } from './keywords';
+import { dict } from '../../model/dict';
 
 /** Keywords that are values on the right of a match (nft's keyword_expr and protocol names). */
 const RHS_KEYWORDS = new Set([
@@ -207,20 +208,23 @@ export abstract class ExprParser {
         cur.next();
         if (!cur.accept('inc')) cur.expect('random', "'inc' or 'random'");
         cur.expect('mod', "'mod'");
-        this.number('a modulus');
-        if (cur.accept('offset')) this.number('an offset');
-        return this.selFrom(t, 'numgen');
+        const mod = this.number('a modulus');
+        const offset = cur.accept('offset') ? this.number('an offset') : undefined;
+        const sel = this.selFrom(t, 'numgen');
+        sel.modulus = modulus(mod, offset);
+        return sel;
       }
       case 'jhash':
       case 'symhash': {
         cur.next();
         const hashed = w === 'jhash' ? this.lhsConcat() : undefined;
         cur.expect('mod', "'mod'");
-        this.number('a modulus');
+        const mod = this.number('a modulus');
         if (w === 'jhash' && cur.accept('seed')) this.number('a seed');
-        if (cur.accept('offset')) this.number('an offset');
+        const offset = cur.accept('offset') ? this.number('an offset') : undefined;
         const sel = this.selFrom(t, w);
         if (hashed) sel.hashed = hashed;
+        sel.modulus = modulus(mod, offset);
         return sel;
       }
       case 'ipsec': {
@@ -271,10 +275,16 @@ export abstract class ExprParser {
         this.number('a length');
         return this.selFrom(t, 'tcp option');
       }
-      cur.next(); // the option kind
-      const fields = ['left', 'right', 'count', 'tsval', 'tsecr', 'size', 'subtype', 'length'];
-      if (cur.peek().kind === 'word' && fields.includes(cur.peek().text)) cur.next();
-      return this.selFrom(t, 'tcp option');
+      const kind = cur.peek();
+      // nft's scanner reads a field name where the option kind belongs as a syntax error.
+      if (kind.kind === 'word' && TCP_OPTION_FIELDS[kind.text] !== undefined) throw new ParseError(kind, `expected a TCP option (maxseg, window, sack-perm, sack, timestamp ...) before '${kind.text}'`);
+      cur.next();
+      const field = cur.peek();
+      const width = field.kind === 'word' ? TCP_OPTION_FIELDS[field.text] : undefined;
+      if (width !== undefined) cur.next();
+      const sel = this.selFrom(t, 'tcp option');
+      if (width) sel.width = width;
+      return sel;
     }
     if (proto === 'sctp' && cur.isWord('chunk')) {
       cur.next();
@@ -614,6 +624,14 @@ export class UnknownVariable extends ParseError {
 }
 
 const interned: Map<string, string> = new Map();
+
+/** The fields of a TCP option, by their width in bits (0: not a number, `exists`-like). */
+const TCP_OPTION_FIELDS = dict<number>({ left: 32, right: 32, count: 8, tsval: 32, tsecr: 32, size: 16, subtype: 4, length: 8 });
+
+/** `mod N [offset M]` of numgen and the hashes. */
+function modulus(mod: Token, offset: Token | undefined): SelectorExpr['modulus'] {
+  return { value: BigInt(mod.text), offset: offset ? BigInt(offset.text) : 0n, tok: mod };
+}
 
 /** 'proto field' keys of the header fields, internalized once: proto → field → key. */
 const PAYLOAD_KEYS = new Map<string, Map<string, string>>();

@@ -178,7 +178,8 @@ class RuleEval {
       const info = left.t === 'sel' ? selectorInfo(left.key) : undefined;
       let right = m.right;
       while (right.t === 'var' && right.def) right = right.def.value;
-      if (!info || !BITMASK_TYPES.has(info.dtype) || (right.t !== 'val' && right.t !== 'binop')) {
+      // A comma list of flags is one value (`ct state ! untracked,invalid`); a set is not.
+      if (!info || !BITMASK_TYPES.has(info.dtype) || (right.t !== 'val' && right.t !== 'binop' && right.t !== 'list')) {
         this.error('invalid-value', 'negation can only be used with singleton bitmask values (use != to compare)', m);
         return;
       }
@@ -188,13 +189,14 @@ class RuleEval {
       const info = selectorInfo(left.key);
       this.dependency(left);
       if (!info || m.flags || (m.op !== 'implicit' && m.op !== '==' && m.op !== '!=' && !isOrdered(info))) {
-        this.checkRhsLoosely(m.right, info);
+        this.checkRhsLoosely(m.right, info ?? (left.width ? { dtype: 'integer', bits: left.width } : undefined));
         this.conds.push(this.opaque(m));
         return;
       }
       const negate = m.op === '!=';
       const ordered = m.op === '<' || m.op === '>' || m.op === '<=' || m.op === '>=';
       const rhs = this.rhs(m.right, [info], !ordered);
+      if (left.modulus && !this.withinModulus(left.modulus, rhs, m.right)) return;
       if (rhs.kind === 'items' && ordered) {
         const v = rhs.elems[0]?.key[0];
         if (rhs.elems.length !== 1 || !v || v.kind !== 'range' || v.lo !== v.hi) {
@@ -336,8 +338,48 @@ class RuleEval {
    * Protocol dependencies of a selector and nft's "conflicting protocols" check: a header field
    * of protocol P conflicts with any other protocol the rule already names at that layer.
    */
+  /**
+   * A key that only packet fields can type (a meter's, jhash's): a bare value is nft's "No symbol
+   * type information" (at its define for a variable), a value among fields "Can't parse symbolic
+   * invalid expressions".
+   */
+  private typedKey(key: Expr): void {
+    const at = (e: Expr): Span => (e.t === 'var' && e.def ? e.def.value : e);
+    if (key.t === 'val' || key.t === 'var') {
+      this.error('invalid-value', `No symbol type information: a key here is a packet field (ip saddr, tcp dport ...), not a value`, at(key));
+      throw new ValueError('untyped key');
+    }
+    const value = key.t === 'concat' ? key.parts.find((p) => p.t === 'val' || p.t === 'var') : undefined;
+    if (value) {
+      this.error('invalid-value', `Can't parse symbolic invalid expressions: a key joins packet fields (ip saddr . tcp dport), not values`, at(value));
+      throw new ValueError('untyped key');
+    }
+  }
+
+  /** numgen and the hashes give 0 .. offset + mod - 1: a value past that is an error (nft). */
+  private withinModulus(mod: NonNullable<SelectorExpr['modulus']>, rhs: RhsValues, at: Span): boolean {
+    if (rhs.kind !== 'items') return true;
+    const max = mod.offset + mod.value - 1n;
+    for (const e of rhs.elems) {
+      const v = e.key[0];
+      if (v?.kind === 'range' && v.hi > max) {
+        this.error('invalid-value', `Value ${v.hi} exceeds valid range 0-${max}`, at);
+        return false;
+      }
+    }
+    return true;
+  }
+
   private dependency(sel: SelectorExpr): void {
-    if (sel.hashed) this.walkSelectors(sel.hashed);
+    if (sel.modulus && (sel.modulus.value === 0n || sel.modulus.value > 0xffffffffn)) {
+      // The kernel's refusal: a modulus of 0, or one past 32 bits.
+      this.error('invalid-value', `Could not process rule: Numerical result out of range (a modulus runs from 1 to 4294967295)`, { first: sel.modulus.tok, last: sel.modulus.tok });
+      throw new ValueError('modulus');
+    }
+    if (sel.hashed) {
+      this.typedKey(sel.hashed);
+      this.walkSelectors(sel.hashed);
+    }
     if (sel.key === 'meta nfproto' && this.env.table.family !== 'inet') {
       this.error('invalid-value', 'meta nfproto is only useful in the inet family', sel);
       throw new ValueError('nfproto');
@@ -691,7 +733,8 @@ class RuleEval {
         this.walkSelectors(stmt.exprs[0]);
         // The value's fields count too (`meta mark set ip saddr map @m`, `... jhash ip saddr mod 2`).
         const value = stmt.exprs[1];
-        const info = selectorInfo(stmt.exprs[0].key);
+        const field = stmt.exprs[0];
+        const info = selectorInfo(field.key) ?? (field.width ? { dtype: 'integer', bits: field.width } : undefined);
         if (value.t === 'map') this.mapLookup(value, info);
         else this.walkSelectors(value);
         // A number must fit the field (`ip ttl set 256`: "exceeds valid range 0-255"); only the
@@ -699,8 +742,11 @@ class RuleEval {
         if (info && SET_CHECKED.has(info.dtype) && value.t === 'val') this.checkValue(value, info);
       }
     }
-    // A meter's key names protocols as a match does.
-    if (stmt.what === 'meter' && stmt.exprs?.length) this.walkSelectors(stmt.exprs[0]);
+    // A meter's key names protocols as a match does, and needs a field to give it a type.
+    if (stmt.what === 'meter' && stmt.exprs?.length) {
+      this.typedKey(stmt.exprs[0]);
+      this.walkSelectors(stmt.exprs[0]);
+    }
     if (stmt.what === 'dup' && stmt.exprs?.length) {
       const fam = this.env.table.family;
       if (fam !== 'ip' && fam !== 'ip6' && fam !== 'netdev') this.error('invalid-value', `unsupported family: 'dup to' needs an ip or ip6 table`, stmt);
