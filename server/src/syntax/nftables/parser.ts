@@ -877,23 +877,11 @@ class Parser {
   private objBlock(kind: string, nameTok: Token): boolean {
     if (!['counter', 'quota', 'limit', 'ct helper'].includes(kind)) return this.skipBlock(kind);
     const cur = this.cur;
-    cur.expect('{', `'{' after the ${kind} name`);
     let configured = false;
-    for (;;) {
-      const t = cur.peek();
-      if (cur.isPunct('}')) break;
-      if (t.kind === 'eof') throw new ParseError(t, `expected '}' to close the ${kind}, found end of file`);
-      if (cur.atSeparator()) {
-        cur.next();
-        continue;
-      }
-      if (t.kind === 'word' && BLOCK_WORDS.has(t.text)) {
-        cur.problem('syntax', `expected '}' to close the ${kind} before '${t.text}'`, t);
-        return false;
-      }
+    const closed = this.objectItems(kind, (t) => {
       if (cur.accept('comment')) {
         this.rp.stringArg('a comment string');
-        continue;
+        return;
       }
       // A helper's l3proto alone configures nothing.
       if (!cur.isWord('l3proto')) configured = true;
@@ -921,8 +909,8 @@ class Parser {
         } else throw new ParseError(t, `expected type, l3proto, comment or '}' in the ct helper, found ${describe(t)}`);
         if (!cur.atSeparator()) throw new ParseError(cur.peek(), `expected a newline or ';' after the ct helper's setting, found ${describe(cur.peek())}`);
       }
-    }
-    cur.expect('}');
+    });
+    if (!closed) return false;
     if (!configured && kind === 'limit') cur.problem('invalid-value', 'Could not process rule: Invalid argument (a limit needs a rate)', nameTok);
     if (!configured && kind === 'ct helper') cur.problem('invalid-value', 'Could not process rule: Numerical result out of range (a ct helper needs a type)', nameTok);
     return true;
@@ -933,6 +921,25 @@ class Parser {
    * modelled; a block keyword where a statement should be means the '}' is missing.
    */
   private skipBlock(kind: string): boolean {
+    const cur = this.cur;
+    return this.objectItems(kind, () => {
+      // One statement: tokens up to the separator (a nested { } such as a ct timeout policy included).
+      let depth = 0;
+      while (!cur.atEnd()) {
+        if (depth === 0 && (cur.atSeparator() || cur.isPunct('}'))) break;
+        if (cur.isPunct('{')) depth++;
+        else if (cur.isPunct('}')) depth--;
+        cur.next();
+      }
+    });
+  }
+
+  /**
+   * An object block from its '{' to its '}', separators between its items; `item` reads one item,
+   * starting at token `t`. False when a block keyword where an item should be shows that the '}'
+   * is missing (reported; the keyword is left to the enclosing block).
+   */
+  private objectItems(kind: string, item: (t: Token) => void): boolean {
     const cur = this.cur;
     cur.expect('{', `'{' after the ${kind} name`);
     for (;;) {
@@ -947,15 +954,7 @@ class Parser {
         cur.problem('syntax', `expected '}' to close the ${kind} before '${t.text}'`, t);
         return false;
       }
-      // One statement: tokens up to the separator (a nested { } such as a ct timeout policy included).
-      let depth = 0;
-      while (!cur.atEnd()) {
-        const u = cur.peek();
-        if (depth === 0 && (cur.atSeparator() || cur.isPunct('}'))) break;
-        if (cur.isPunct('{')) depth++;
-        else if (cur.isPunct('}')) depth--;
-        cur.next();
-      }
+      item(t);
     }
     cur.expect('}');
     return true;
