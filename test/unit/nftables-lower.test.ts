@@ -489,6 +489,9 @@ test('numgen and hash values within their modulus, tcp option fields within thei
     ['ct state ! untracked,invalid accept', 'OK'],
     ['jhash ip saddr . tcp dport mod 3 0 accept', 'OK'],
     ['meter m4 { ip saddr limit rate over 10/second } accept', 'OK'],
+    ['tcp option maxseg size set 1400', 'OK'],
+    ['tcp option maxseg exists accept', 'OK'],
+    ['tcp option maxseg set 1400', 'Value 1400 exceeds valid range 0-255'],
   ];
   for (const [stmt, expected] of cases) assert.equal(error(stmt), expected, stmt);
   const starts = (stmt: string, prefix: string) => assert.ok(error(stmt).startsWith(prefix), `${stmt}: ${error(stmt)}`);
@@ -499,4 +502,5 @@ test('numgen and hash values within their modulus, tcp option fields within thei
   starts('meter m1 { saddr limit rate over 10/second } accept', 'No symbol type information');
   starts('meter m3 { ip saddr . 22 limit rate over 10/second } accept', "Can't parse symbolic invalid expressions");
   starts('jhash saddr mod 3 0 accept', 'No symbol type information');
+  starts('tcp option window set 3', 'Could not process rule: Operation not supported');
 });

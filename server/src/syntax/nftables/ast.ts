@@ -22,7 +22,10 @@ export interface SelectorExpr extends Span {
   hashed?: Expr;
   /** numgen, jhash, symhash: `mod N [offset M]`, so values run from 0 to M + N - 1. */
   modulus?: { value: bigint; offset: bigint; tok: Token };
-  /** A field of a known width without a datatype of its own (`tcp option maxseg size`: 16 bits). */
+  /**
+   * A field of a known width without a datatype of its own (`tcp option maxseg size`: 16 bits);
+   * 0 for a TCP option named without a field (`tcp option maxseg`: it exists, or not).
+   */
   width?: number;
 }
 

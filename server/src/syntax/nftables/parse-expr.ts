@@ -283,7 +283,7 @@ export abstract class ExprParser {
       const width = field.kind === 'word' ? TCP_OPTION_FIELDS[field.text] : undefined;
       if (width !== undefined) cur.next();
       const sel = this.selFrom(t, 'tcp option');
-      if (width) sel.width = width;
+      sel.width = width ?? 0; // 0: the option itself, no field
       return sel;
     }
     if (proto === 'sctp' && cur.isWord('chunk')) {

@@ -734,6 +734,13 @@ class RuleEval {
         // The value's fields count too (`meta mark set ip saddr map @m`, `... jhash ip saddr mod 2`).
         const value = stmt.exprs[1];
         const field = stmt.exprs[0];
+        if (field.width === 0) {
+          // Only a field of an option can be set: nft reads the option itself as its kind byte,
+          // and the kernel refuses to set that.
+          if (value.t === 'val' && value.tok.kind === 'num' && BigInt(value.tok.text) > 255n) this.error('invalid-value', `Value ${value.tok.text} exceeds valid range 0-255`, value);
+          else this.error('invalid-value', `Could not process rule: Operation not supported (set a field of the option, such as tcp option maxseg size set ...)`, field);
+          return;
+        }
         const info = selectorInfo(field.key) ?? (field.width ? { dtype: 'integer', bits: field.width } : undefined);
         if (value.t === 'map') this.mapLookup(value, info);
         else this.walkSelectors(value);
