@@ -492,6 +492,8 @@ test('numgen and hash values within their modulus, tcp option fields within thei
     ['tcp option maxseg size set 1400', 'OK'],
     ['tcp option maxseg exists accept', 'OK'],
     ['tcp option maxseg set 1400', 'Value 1400 exceeds valid range 0-255'],
+    ['tcp option maxseg 1460 accept', 'Value 1460 exceeds valid range 0-255'],
+    ['tcp option maxseg missing accept', 'OK'],
   ];
   for (const [stmt, expected] of cases) assert.equal(error(stmt), expected, stmt);
   const starts = (stmt: string, prefix: string) => assert.ok(error(stmt).startsWith(prefix), `${stmt}: ${error(stmt)}`);

@@ -189,7 +189,7 @@ class RuleEval {
       const info = selectorInfo(left.key);
       this.dependency(left);
       if (!info || m.flags || (m.op !== 'implicit' && m.op !== '==' && m.op !== '!=' && !isOrdered(info))) {
-        this.checkRhsLoosely(m.right, info ?? (left.width ? { dtype: 'integer', bits: left.width } : undefined));
+        this.checkRhsLoosely(m.right, info ?? this.widthInfo(left, m.right));
         this.conds.push(this.opaque(m));
         return;
       }
@@ -354,6 +354,15 @@ class RuleEval {
       this.error('invalid-value', `Can't parse symbolic invalid expressions: a key joins packet fields (ip saddr . tcp dport), not values`, at(value));
       throw new ValueError('untyped key');
     }
+  }
+
+  /**
+   * The type of a field known by its width only (a TCP option's): an option named without a field
+   * compares its kind byte (`tcp option maxseg 1460`: 0-255), or is `exists`/`missing` (a word).
+   */
+  private widthInfo(sel: SelectorExpr, right: Expr): FieldInfo | undefined {
+    if (sel.width === undefined || (right.t === 'val' && right.tok.kind === 'word')) return undefined;
+    return { dtype: 'integer', bits: sel.width || 8 };
   }
 
   /** numgen and the hashes give 0 .. offset + mod - 1: a value past that is an error (nft). */
