@@ -28,13 +28,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { countBy, packetLines, writeCase } from './report';
-import { Family, formatIp } from './addr';
+import { countBy, packetEntry, packetLines, writeCase } from './report';
+import type { Family } from './addr';
 import { generatePackets, generateRuleset, Packet, Ruleset, State } from './iptables-gen';
 import { kernelAnswer, KernelAnswer, kernelUnavailable, Namespaces, removeStaleNamespaces, runInKernel } from './kernel';
 import { evaluate, ModelAnswer } from './model';
 import { rulesetSeed } from '../rng';
-import { versusFwlens } from './versus';
+import { tallyLine, versusFwlens } from './versus';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = process.env.FWLENS_CLI ? path.resolve(process.env.FWLENS_CLI) : path.join(ROOT, 'dist', 'cli.js');
@@ -226,9 +226,7 @@ test('kernel: fwlens query names the same deciding rule and verdict as the kerne
       const k = c.kernel[i];
       return {
         entry: {
-          packet: p.spec,
-          aimedAt: p.aim >= 0 ? `line ${p.aim + 1}` : 'random',
-          wire: { state: p.state, proto: p.proto, icmp: p.icmpType === undefined ? undefined : `${p.icmpType}/${p.icmpCode}`, src: formatIp(p.family, p.src), dst: formatIp(p.family, p.dst) },
+          ...packetEntry(p),
           kernel: describeKernel(c.rs, k),
           kernelPath: k.hits.map((h) => `${h.line + 1}: ${h.text}`),
           fwlens: fw,
@@ -241,8 +239,7 @@ test('kernel: fwlens query names the same deciding rule and verdict as the kerne
     relative: (d) => path.relative(ROOT, d),
   });
   timing.engine = t.engineMs;
-  const summary = `${t.compared} packets compared in ${cases.length - t.failedRulesets} rulesets, ${t.wrong} mismatches` +
-    (t.failedRulesets ? `; fwlens failed outright on ${t.failedRulesets} rulesets (${t.unanswered} packets)` : '');
+  const summary = tallyLine(t, cases.length);
   console.log(`# fwlens vs kernel: ${summary}; fwlens ${Math.round(timing.engine)} ms`);
   assert.ok(t.wrong + t.unanswered === 0, `fwlens disagrees with the kernel (seed ${SEED}): ${summary}\n${t.mismatches.join('\n')}\n(artifacts in ${path.relative(ROOT, ARTIFACTS)})`);
 });

@@ -44,14 +44,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { countBy, packetLines, writeCase } from './report';
+import { countBy, packetEntry, packetLines, writeCase } from './report';
 import { formatIp } from './addr';
 import { Packet, RECV_IFACES } from './iptables-gen';
 import { DRIVER, Namespaces, removeStaleNamespaces, run } from './kernel';
 import { generateNftPackets, generateNftRuleset, NRuleset } from './nftables-gen';
 import { baseChainsFor, evaluateNft, kernelNftAnswer, NftAnswer, NftModelAnswer } from './nftables-model';
 import { rulesetSeed } from '../rng';
-import { EngineAnswer, versusFwlens } from './versus';
+import { EngineAnswer, tallyLine, versusFwlens } from './versus';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = process.env.FWLENS_CLI ? path.resolve(process.env.FWLENS_CLI) : path.join(ROOT, 'dist', 'cli.js');
@@ -252,9 +252,7 @@ test('nftables kernel: fwlens query names the same deciding line and verdict as 
       const k = c.kernel[i];
       return {
         entry: {
-          packet: p.spec,
-          aimedAt: p.aim >= 0 ? `line ${p.aim + 1}` : 'random',
-          wire: { family: p.family, state: p.state, proto: p.proto, icmp: p.icmpType === undefined ? undefined : `${p.icmpType}/${p.icmpCode}`, src: formatIp(p.family, p.src), dst: formatIp(p.family, p.dst) },
+          ...packetEntry(p),
           kernel: describe(k),
           kernelCounters: hitsText(k.hits),
           fwlens: fw,
@@ -267,8 +265,7 @@ test('nftables kernel: fwlens query names the same deciding line and verdict as 
     relative: (d) => path.relative(ROOT, d),
   });
   timing.engine = t.engineMs;
-  const summary = `${t.compared} packets compared in ${cases.length - t.failedRulesets} rulesets, ${t.wrong} mismatches` +
-    (t.failedRulesets ? `; fwlens failed outright on ${t.failedRulesets} rulesets (${t.unanswered} packets)` : '');
+  const summary = tallyLine(t, cases.length);
   console.log(`# fwlens vs kernel (nftables): ${summary}; fwlens ${Math.round(timing.engine)} ms`);
   assert.ok(t.wrong + t.unanswered === 0, `fwlens disagrees with the kernel (seed ${SEED}): ${summary}\n${t.mismatches.join('\n')}\n(artifacts in ${path.relative(ROOT, ARTIFACTS)}; REPRODUCE file in each)`);
 });

@@ -2,12 +2,23 @@
 // lines, packets as the JSON lines `fwlens query --packets` reads, and a failing case's artefacts.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { formatIp } from './addr';
+import type { Packet } from './iptables-gen';
 
 /** "a 3, b 1": how often each value occurs, in sorted order. */
 export function countBy(xs: string[]): string {
   const m: Record<string, number> = {};
   for (const x of xs) m[x] = (m[x] ?? 0) + 1;
   return Object.entries(m).sort().map(([k, v]) => `${k} ${v}`).join(', ');
+}
+
+/** How a mismatch shows its packet: the query's flags, what it was aimed at, what went on the wire. */
+export function packetEntry(p: Packet): { packet: Packet['spec']; aimedAt: string; wire: Record<string, unknown> } {
+  return {
+    packet: p.spec,
+    aimedAt: p.aim >= 0 ? `line ${p.aim + 1}` : 'random',
+    wire: { family: p.family, state: p.state, proto: p.proto, icmp: p.icmpType === undefined ? undefined : `${p.icmpType}/${p.icmpCode}`, src: formatIp(p.family, p.src), dst: formatIp(p.family, p.dst) },
+  };
 }
 
 export function packetLines(packets: { spec: unknown }[]): string {

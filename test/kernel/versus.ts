@@ -51,6 +51,12 @@ export interface Tally {
   engineMs: number;
 }
 
+/** "N packets compared in M rulesets, K mismatches", and the rulesets fwlens failed on. */
+export function tallyLine(t: Tally, rulesets: number): string {
+  return `${t.compared} packets compared in ${rulesets - t.failedRulesets} rulesets, ${t.wrong} mismatches` +
+    (t.failedRulesets ? `; fwlens failed outright on ${t.failedRulesets} rulesets (${t.unanswered} packets)` : '');
+}
+
 export async function versusFwlens<C extends VersusCase>(v: Versus<C>): Promise<Tally> {
   const t: Tally = { compared: 0, wrong: 0, unanswered: 0, failedRulesets: 0, mismatches: [], engineMs: 0 };
   const tmp = mkdtempSync(path.join(os.tmpdir(), v.tmpPrefix));

@@ -11,7 +11,7 @@ import { parseCidr } from './query';
 import { formatAddr } from '../model/address';
 import { applyLineChange, LineChange, printerFor, RulePrinter } from './printer';
 import { deleteLines, insertBefore, moveLines, replaceLine } from './line-edits';
-import { lineText } from './text';
+import { eolOf, indentOf, lineText } from './text';
 import { ruleOfData } from './rule-findings';
 import { DIAGNOSTIC_SOURCE } from './diagnostics';
 import { type NftFile, tableKey } from '../syntax/nftables/ast';
@@ -31,6 +31,8 @@ type Edit = TextEdit | SnippetTextEdit;
 
 /** A documentation range (RFC 5737) as the placeholder's default: it parses, and means nothing. */
 const PLACEHOLDER = '192.0.2.0/24';
+/** The placeholder as a snippet's first tab stop, selected for the user to type over. */
+const PLACEHOLDER_STOP = '${1:' + PLACEHOLDER + '}';
 
 export function codeActions(doc: DocumentAnalysis, text: TextDocument, diagnostics: readonly Diagnostic[], only: readonly string[] | undefined, opts: CodeActionOptions): CodeAction[] {
   const out: CodeAction[] = [];
@@ -175,8 +177,7 @@ function lockoutFixes(ctx: Ctx, d: Diagnostic): Fix[] {
   // Just before the deny rule; with a deny policy, after the chain's last rule.
   const last = chain.rules[chain.rules.length - 1];
   const at = deny ? { before: deny.range.start.line, indent: indentOf(lineText(text, deny.range.start.line)) } : last ? { before: last.range.end.line + 1, indent: indentOf(lineText(text, last.range.start.line)) } : slot;
-  const families = doc.policy.families;
-  const trusted = ctx.opts.trustedSources.map(normalizeCidr).filter((c): c is { text: string; family: 4 | 6 } => !!c && families.includes(c.family)).map((c) => c.text).slice(0, 3);
+  const trusted = usableCidrs(doc, ctx.opts.trustedSources).slice(0, 3);
   const portNames = ports.map((p) => `tcp/${p}`).join(', ');
   if (trusted.length) {
     const lines = trusted.flatMap((cidr) => ports.map((p) => printer.acceptTcpFrom(chain.name, at.indent, p, cidr)));
@@ -184,8 +185,8 @@ function lockoutFixes(ctx: Ctx, d: Diagnostic): Fix[] {
   }
   if (!ctx.opts.snippetEdits) return [];
   // A range to type in: the snippet selects the placeholder (one range for all the ports).
-  const lines = ports.map((p, i) => printer.acceptTcpFrom(chain.name, at.indent, p, PLACEHOLDER).replace(PLACEHOLDER, i === 0 ? '${1:' + PLACEHOLDER + '}' : '$1'));
-  const eol = eolOfLine(text);
+  const lines = ports.map((p, i) => printer.acceptTcpFrom(chain.name, at.indent, p, PLACEHOLDER).replace(PLACEHOLDER, i === 0 ? PLACEHOLDER_STOP : '$1'));
+  const eol = eolOf(text);
   const snippet: SnippetTextEdit = { range: { start: { line: at.before, character: 0 }, end: { line: at.before, character: 0 } }, snippet: { kind: 'snippet', value: lines.map((l) => l + eol).join('') } };
   return [{ title: `Allow ${portNames} from a source range… before the deny (or set firewallLens.trustedSources)`, edit: workspaceEdit(ctx, [snippet]) }];
 }
@@ -249,9 +250,6 @@ function editDistance(a: string, b: string): number {
   return rows[a.length][b.length];
 }
 
-function indentOf(line: string): string {
-  return /^\s*/.exec(line)![0];
-}
 
 /**
  * Everything arriving on `lo`. When no rule names `lo` it has no interval of its own (the space
@@ -280,17 +278,15 @@ function narrowFixes(ctx: Ctx, rule: Rule, why: 'catch-all' | 'world'): Fix[] {
   const first = rule.range.start.line;
   if (rule.range.end.line !== first) return []; // a rule over several lines is not rewritten
   const line = lineText(text, first);
-  const families = doc.policy.families;
-  const usable = (list: readonly string[]) => list.map(normalizeCidr).filter((c): c is { text: string; family: 4 | 6 } => !!c && families.includes(c.family)).map((c) => c.text);
 
-  const fromComment = why === 'catch-all' ? usable(cidrsIn(rule.comment ?? '')) : [];
+  const fromComment = why === 'catch-all' ? usableCidrs(doc, cidrsIn(rule.comment ?? '')) : [];
   if (fromComment.length) {
     return fromComment.slice(0, 3).map((cidr, i): Fix | undefined => {
       const change = printer.narrowSource(rule, line, cidr);
       return change ? { title: `Narrow this rule to source ${cidr} (from its comment)`, edit: workspaceEdit(ctx, [lineChangeEdit(first, change)]), isPreferred: i === 0 } : undefined;
     }).filter((f): f is Fix => !!f);
   }
-  const trusted = usable(opts.trustedSources);
+  const trusted = usableCidrs(doc, opts.trustedSources);
   if (trusted.length) {
     if (why === 'catch-all') {
       return trusted.slice(0, 3).map((cidr): Fix | undefined => {
@@ -307,7 +303,7 @@ function narrowFixes(ctx: Ctx, rule: Rule, why: 'catch-all' | 'world'): Fix[] {
     if (copies.some((c) => c === undefined)) return [];
     return [{
       title: `Allow only the trusted sources (${trusted.join(', ')})`,
-      edit: workspaceEdit(ctx, [replaceLine(text, first, (copies as string[]).join(eolOfLine(text)))]),
+      edit: workspaceEdit(ctx, [replaceLine(text, first, (copies as string[]).join(eolOf(text)))]),
       isPreferred: true,
     }];
   }
@@ -317,7 +313,7 @@ function narrowFixes(ctx: Ctx, rule: Rule, why: 'catch-all' | 'world'): Fix[] {
   // A snippet edit: the client selects the placeholder, the user types the intended range.
   const snippet: SnippetTextEdit = {
     range: { start: { line: first, character: change.start }, end: { line: first, character: change.end } },
-    snippet: { kind: 'snippet', value: change.text.replace(PLACEHOLDER, '${1:' + PLACEHOLDER + '}') },
+    snippet: { kind: 'snippet', value: change.text.replace(PLACEHOLDER, PLACEHOLDER_STOP) },
   };
   return [{ title: 'Narrow this rule to a source range… (or set firewallLens.trustedSources)', edit: workspaceEdit(ctx, [snippet]) }];
 }
@@ -327,10 +323,6 @@ function lineChangeEdit(line: number, c: LineChange): TextEdit {
   return { range: { start: { line, character: c.start }, end: { line, character: c.end } }, newText: c.text };
 }
 
-function eolOfLine(text: TextDocument): string {
-  return text.getText().includes('\r\n') ? '\r\n' : '\n';
-}
-
 /** IPv4 and IPv6 addresses with or without a prefix length, as written in a comment. */
 export function cidrsIn(comment: string): string[] {
   const out: string[] = [];
@@ -338,6 +330,12 @@ export function cidrsIn(comment: string): string[] {
     if (parseCidr(m[1])) out.push(m[1]);
   }
   return out;
+}
+
+/** The CIDRs of `list` that parse and are of a family of the policy, normalized. */
+function usableCidrs(doc: DocumentAnalysis, list: readonly string[]): string[] {
+  const families = doc.policy.families;
+  return list.map(normalizeCidr).filter((c): c is { text: string; family: 4 | 6 } => !!c && families.includes(c.family)).map((c) => c.text);
 }
 
 function normalizeCidr(text: string): { text: string; family: 4 | 6 } | undefined {

@@ -5,11 +5,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Chain, Verdict } from '../model/policy';
 import type { LineChange, RulePrinter } from './printer';
 import { insertBefore } from './line-edits';
-import { lineText } from './text';
-
-function indentOf(line: string): string {
-  return /^\s*/.exec(line)![0];
-}
+import { indentOf, lineText } from './text';
 
 /** One level deeper than `indent`, in the file's own unit. */
 function deeper(indent: string): string {

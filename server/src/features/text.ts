@@ -8,6 +8,11 @@ export function lineText(doc: TextDocument, line: number): string {
   return text.replace(/\r?\n$/, '');
 }
 
+/** The blanks a line starts with: new lines next to it get the same. */
+export function indentOf(line: string): string {
+  return /^\s*/.exec(line)![0];
+}
+
 /** The file's line ending: edits add lines with the same one. */
 export function eolOf(doc: TextDocument): string {
   const text = doc.getText();

@@ -14,7 +14,7 @@ import { namedPriority, SET_DATATYPES, UNQUALIFIED_DATATYPES } from './keywords'
 import { definesKey, endLowering, keepLowered, LowerCache, reuseKept, reuseLowered, startLowering } from './lower-cache';
 import { checkMapKeys, intervalConflict, lowerRule, RuleEnv, selectorInfo } from './rules';
 import type { ChainState, LoweredRule, ResolvedElem, SetState, TableState, TypeInfo, VerdictValue } from './state';
-import { isInterval, itemsEqual, Report, ValueError, ValueResolver } from './values';
+import { isInterval, keysEqual, Report, ValueError, ValueResolver } from './values';
 
 const FILTER_HOOKS: Record<Family, string[]> = {
   ip: ['prerouting', 'input', 'forward', 'output', 'postrouting'],
@@ -138,7 +138,7 @@ export class Evaluator {
         }
         if (cmd.op === 'delete') {
           for (const e of elems) {
-            const i = s.elements.findIndex((x) => x.key.length === e.key.length && x.key.every((k, j) => itemsEqual(k, e.key[j])));
+            const i = s.elements.findIndex((x) => keysEqual(x.key, e.key));
             if (i < 0) {
               this.report('undefined-reference', `Could not process rule: No such file or directory (the element is not in set '${s.name}')`, { first: cmd.elems.first, last: cmd.elems.last });
               return;
@@ -149,7 +149,7 @@ export class Evaluator {
         }
         // nft checks the elements itself first; the kernel's refusals only come after.
         const had = s.elements;
-        const isIn = (e: ResolvedElem) => had.some((x) => x.key.length === e.key.length && x.key.every((k, j) => itemsEqual(k, e.key[j])));
+        const isIn = (e: ResolvedElem) => had.some((x) => keysEqual(x.key, e.key));
         if (!this.addElements(s, elems)) return;
         if (s.flags.has('constant') && s.bound) {
           this.report('invalid-value', `Could not process rule: Device or resource busy (set '${s.name}' is constant and a rule uses it: it cannot change)`, cmd.span);
@@ -403,9 +403,8 @@ export class Evaluator {
 
   private lower(c: ChainState, rule: RuleNode): LoweredRule | undefined {
     const cache = this.cache;
-    // Rules of included files, and rules naming a define of one, are never kept.
-    const defines = cache && rule.first.src === 0 && rule.last.src === 0 ? definesKey(rule.vars, this.cur) : undefined;
-    if (!cache || defines === undefined) return this.lowerNow(c, rule);
+    // Rules of included files are never kept.
+    if (!cache || rule.first.src !== 0 || rule.last.src !== 0) return this.lowerNow(c, rule);
     const range = this.rangeBetween(rule.first, rule.last);
     const { line, character } = range.start;
     // The parser skipped the rule's text: it found what was kept for it.
@@ -413,6 +412,9 @@ export class Evaluator {
       const k = reuseKept(cache, rule.kept, line);
       return { node: rule, range, text: k.text, comment: rule.comment, variants: k.variants, keys: k.keys };
     }
+    // Nor are rules naming a define of an included file.
+    const defines = definesKey(rule.vars, this.cur);
+    if (defines === undefined) return this.lowerNow(c, rule);
     const at = { source: this.cur.sources[0].text.slice(rule.first.pos, rule.last.end), table: c.table.key, column: character, defines };
     const reused = reuseLowered(cache, at, line, rule);
     if (reused) return { node: rule, range, text: reused.text, comment: rule.comment, variants: reused.variants, keys: reused.keys };

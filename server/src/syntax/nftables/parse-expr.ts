@@ -625,7 +625,7 @@ export class UnknownVariable extends ParseError {
 
 const interned: Map<string, string> = new Map();
 
-/** The fields of a TCP option, by their width in bits (0: not a number, `exists`-like). */
+/** The fields of a TCP option, by their width in bits. */
 const TCP_OPTION_FIELDS = dict<number>({ left: 32, right: 32, count: 8, tsval: 32, tsecr: 32, size: 16, subtype: 4, length: 8 });
 
 /** `mod N [offset M]` of numgen and the hashes. */

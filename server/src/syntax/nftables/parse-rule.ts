@@ -359,11 +359,16 @@ export class RuleParser extends ExprParser {
       const name = this.stmtExpr();
       return other('quota', first, cur.prev, { objRef: { kind: 'quota', name }, matches: true });
     }
-    if (this.quotaConfig()) cur.problem('invalid-value', 'Could not process rule: Invalid argument (more is used than the quota)', { first, last: cur.prev });
+    if (this.quotaConfig()) this.overusedQuota({ first, last: cur.prev });
     return other('quota', first, cur.prev, { matches: true });
   }
 
-  /** A quota's size and what is used of it; true when more is used than the size (the kernel: EINVAL). */
+  /** The kernel's refusal of a quota that has used more than its size. */
+  overusedQuota(at: Span | Token): void {
+    this.cur.problem('invalid-value', 'Could not process rule: Invalid argument (more is used than the quota)', at);
+  }
+
+  /** A quota's size and what is used of it; true when more is used than the size (overusedQuota). */
   quotaConfig(): boolean {
     const cur = this.cur;
     if (!cur.accept('over')) cur.accept('until');

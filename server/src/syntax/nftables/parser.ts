@@ -42,7 +42,7 @@ const VARIABLE = /\$([A-Za-z_.][A-Za-z0-9_/.\-]*)/g;
 
 const OBJ_KINDS = new Set(['counter', 'quota', 'limit', 'secmark', 'synproxy']);
 /** Words that start a table's next block: in an object's block, its '}' is missing. */
-const BLOCK_WORDS: ReadonlySet<string> = new Set(['chain', 'set', 'map', 'table', 'flowtable', 'counter', 'quota', 'limit', 'secmark', 'synproxy', 'ct']);
+const BLOCK_WORDS: ReadonlySet<string> = new Set(['chain', 'set', 'map', 'table', 'flowtable', 'ct', ...OBJ_KINDS]);
 const SET_FLAGS = new Set(['constant', 'interval', 'timeout', 'dynamic']);
 const NOOP_COMMANDS = new Set(['list', 'reset', 'monitor', 'export', 'import', 'describe']);
 
@@ -493,8 +493,10 @@ class Parser {
 
   // ---- chains -------------------------------------------------------------------------------
 
-  /** `<name> [{ ... }]` (in a table block the block is required). */
-  /** `table`: the model's name of the table the chain is in (`family name`). */
+  /**
+   * `<name> [{ ... }]` (in a table block the block is required); `table` is the model's name of
+   * the table the chain is in (`family name`).
+   */
   private chainDecl(blockRequired: boolean, table: string): ChainDecl {
     const cur = this.cur;
     const nameTok = cur.identifier('a chain name');
@@ -886,7 +888,7 @@ class Parser {
       // A helper's l3proto alone configures nothing.
       if (!cur.isWord('l3proto')) configured = true;
       if (kind === 'quota') {
-        if (this.rp.quotaConfig()) cur.problem('invalid-value', 'Could not process rule: Invalid argument (more is used than the quota)', nameTok);
+        if (this.rp.quotaConfig()) this.rp.overusedQuota(nameTok);
       } else if (kind === 'limit') {
         cur.expect('rate', "'rate', 'comment' or '}'");
         this.rp.limitConfig();
@@ -970,7 +972,7 @@ class Parser {
         this.rp.number('a number');
       }
     } else if (kind === 'quota') {
-      if (this.rp.quotaConfig()) cur.problem('invalid-value', 'Could not process rule: Invalid argument (more is used than the quota)', nameTok);
+      if (this.rp.quotaConfig()) this.rp.overusedQuota(nameTok);
     }
     else if (kind === 'limit') {
       cur.expect('rate', "'rate'");

@@ -218,10 +218,10 @@ class RuleEval {
     }
     if (left.t === 'concat') {
       // A value among the fields (`ip saddr . dport`, a forgotten `tcp`): nft cannot type it.
-      const value = left.parts.find((p) => p.t === 'val' || p.t === 'var');
+      const value = left.parts.find(isSymbol);
       if (value) {
         const msg = "Can't parse symbolic invalid expressions";
-        if (value.t === 'var') this.error('invalid-value', `${msg}: $${value.name} stands where a concatenation needs a packet field`, value.def?.value ?? value);
+        if (value.t === 'var') this.error('invalid-value', `${msg}: $${value.name} stands where a concatenation needs a packet field`, whereWritten(value));
         this.error('invalid-value', `${msg}: a concatenation on the left of a match joins packet fields (ip saddr . tcp dport), not values`, value);
         return;
       }
@@ -335,23 +335,18 @@ class RuleEval {
   }
 
   /**
-   * Protocol dependencies of a selector and nft's "conflicting protocols" check: a header field
-   * of protocol P conflicts with any other protocol the rule already names at that layer.
-   */
-  /**
    * A key that only packet fields can type (a meter's, jhash's): a bare value is nft's "No symbol
    * type information" (at its define for a variable), a value among fields "Can't parse symbolic
    * invalid expressions".
    */
   private typedKey(key: Expr): void {
-    const at = (e: Expr): Span => (e.t === 'var' && e.def ? e.def.value : e);
-    if (key.t === 'val' || key.t === 'var') {
-      this.error('invalid-value', `No symbol type information: a key here is a packet field (ip saddr, tcp dport ...), not a value`, at(key));
+    if (isSymbol(key)) {
+      this.error('invalid-value', `No symbol type information: a key here is a packet field (ip saddr, tcp dport ...), not a value`, whereWritten(key));
       throw new ValueError('untyped key');
     }
-    const value = key.t === 'concat' ? key.parts.find((p) => p.t === 'val' || p.t === 'var') : undefined;
+    const value = key.t === 'concat' ? key.parts.find(isSymbol) : undefined;
     if (value) {
-      this.error('invalid-value', `Can't parse symbolic invalid expressions: a key joins packet fields (ip saddr . tcp dport), not values`, at(value));
+      this.error('invalid-value', `Can't parse symbolic invalid expressions: a key joins packet fields (ip saddr . tcp dport), not values`, whereWritten(value));
       throw new ValueError('untyped key');
     }
   }
@@ -379,6 +374,10 @@ class RuleEval {
     return true;
   }
 
+  /**
+   * Protocol dependencies of a selector and nft's "conflicting protocols" check: a header field
+   * of protocol P conflicts with any other protocol the rule already names at that layer.
+   */
   private dependency(sel: SelectorExpr): void {
     if (sel.modulus && (sel.modulus.value === 0n || sel.modulus.value > 0xffffffffn)) {
       // The kernel's refusal: a modulus of 0, or one past 32 bits.
@@ -834,6 +833,16 @@ function compatible(want: string, have: string): boolean {
 }
 
 /** A literal, a range, a prefix or a variable (not a map lookup or a field). */
+/** A value or a variable: what nft cannot type where a packet field should give the type. */
+function isSymbol(e: Expr): boolean {
+  return e.t === 'val' || e.t === 'var';
+}
+
+/** Where nft reports an untyped value: a variable's at its define. */
+function whereWritten(e: Expr): Span {
+  return e.t === 'var' && e.def ? e.def.value : e;
+}
+
 function isPlainValue(e: Expr): boolean {
   return e.t === 'val' || e.t === 'range' || e.t === 'prefix' || e.t === 'var';
 }

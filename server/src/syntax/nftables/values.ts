@@ -182,6 +182,11 @@ export function itemsOverlap(a: ValueItem, b: ValueItem): boolean {
   return false;
 }
 
+/** Two elements' keys (one item per concatenation part) are the same. */
+export function keysEqual(a: readonly ValueItem[], b: readonly ValueItem[]): boolean {
+  return a.length === b.length && a.every((k, j) => itemsEqual(k, b[j]));
+}
+
 export function itemsEqual(a: ValueItem, b: ValueItem): boolean {
   if (a.kind === 'range' && b.kind === 'range') return a.family === b.family && a.lo === b.lo && a.hi === b.hi;
   if (a.kind === 'str' && b.kind === 'str') return a.value === b.value && a.wildcard === b.wildcard;
